@@ -1,0 +1,48 @@
+// One error type for expected failures on the request path (bad input, upstream down, limits).
+// It carries kind, source and whether a retry on another node is safe, and maps to the HTTP
+// status, the OpenAI-style JSON error body and a metrics label. Modelled on Pingora's Error.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace laneway::http {
+
+enum class error_kind {
+  bad_request,          // malformed JSON, wrong field type
+  not_found,            // unknown route
+  method_not_allowed,
+  model_not_found,
+  payload_too_large,
+  headers_too_large,
+  request_timeout,      // client too slow sending the request
+  too_many_connections,
+  no_healthy_node,
+  upstream_connect,     // could not connect to any node
+  upstream_reset,       // node closed or reset the connection
+  upstream_bad_response,
+  upstream_timeout,
+  shutting_down,
+  internal,
+};
+
+enum class error_source { client, upstream, internal };
+
+struct error {
+  error_kind kind = error_kind::internal;
+  std::string message;
+  std::string param;       // the offending field, when there is one (OpenAI "param")
+  bool retryable = false;  // safe to try another node (nothing sent to the client yet)
+
+  error_source source() const;
+  unsigned status() const;               // HTTP status code
+  std::string_view openai_type() const;  // OpenAI "type"
+  std::string_view code() const;         // OpenAI "code" and the metrics label
+  std::string body() const;              // {"error":{"message","type","param","code"}}
+};
+
+error make_error(error_kind kind, std::string message, std::string param = {});
+
+std::string_view to_string(error_source source);
+
+}  // namespace laneway::http
