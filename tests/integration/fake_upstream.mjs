@@ -48,7 +48,9 @@
 //     {"behavior": "..."}         default behaviour
 //     {"models": ["a","b"]}       the list GET /v1/models returns
 //     {"reset_stats": true}       zero the counters (live gauges are kept)
-//   Answers {"ok":true,"released":N}.
+//     {"drop_idle": true}         close every keep-alive connection that has no request in
+//                                 progress (what a node's keep-alive timeout does)
+//   Answers {"ok":true,"released":N,"dropped":N}.
 //
 // SIGTERM / SIGINT: close every connection and exit 0.
 import http from 'node:http';
@@ -103,6 +105,7 @@ function freshCounters() {
 let counters = freshCounters();
 let activeStreams = 0;
 const sockets = new Set();
+const busy = new WeakMap(); // socket → requests in progress on it
 const timers = new Set();
 
 function splitList(s) {
@@ -527,6 +530,15 @@ async function handleControl(req, res) {
     return sendError(res, 400, 'control body must be an object', 'invalid_request_error', 'invalid_request');
   }
   let released = 0;
+  let dropped = 0;
+  if (obj.drop_idle) {
+    for (const sock of sockets) {
+      if (sock !== req.socket && !(busy.get(sock) > 0)) {
+        sock.destroy();
+        dropped += 1;
+      }
+    }
+  }
   if (obj.reset_stats) counters = freshCounters();
   if ('health' in obj) {
     const h = obj.health;
@@ -547,12 +559,15 @@ async function handleControl(req, res) {
     released = all.length;
     for (const r of all) r();
   }
-  sendJson(res, 200, { ok: true, released });
+  sendJson(res, 200, { ok: true, released, dropped });
 }
 
 // ---- server ---------------------------------------------------------------------------------
 
 const server = http.createServer({ noDelay: true }, (req, res) => {
+  const sock = req.socket;
+  busy.set(sock, (busy.get(sock) ?? 0) + 1);
+  res.on('close', () => busy.set(sock, (busy.get(sock) ?? 1) - 1));
   const url = new URL(req.url, 'http://fake');
   const path = url.pathname;
   const method = req.method;

@@ -168,3 +168,26 @@ describe('fake upstream', () => {
     assert.equal(st.connections, 2);
   });
 });
+
+describe('fake upstream: drop_idle', () => {
+  after(cleanupAll);
+  test('closes idle keep-alive connections only', async () => {
+    const http = await import('node:http');
+    const up = await startUpstream({ name: 'u3' });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let r = await request(`${up.url}/v1/models`, { agent });
+    assert.equal(r.status, 200);
+    const held = await openStream(`${up.url}/v1/chat/completions`, {
+      json: chatBody('m1', { stream: true }),
+      headers: { 'x-fake-behavior': 'hold-after-first' },
+    });
+    await up.waitHeld(1);
+    const c = await up.control({ drop_idle: true });
+    assert.equal(c.dropped, 1, 'the idle keep-alive connection, not the busy stream');
+    await up.control({ release: true });
+    assert.equal((await held.end(3000)).ended, true);
+    r = await request(`${up.url}/v1/models`, { agent });
+    assert.equal(r.status, 200);
+    agent.destroy();
+  });
+});

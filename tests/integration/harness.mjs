@@ -342,10 +342,11 @@ function tomlTable(name, obj) {
 export const FAST_DEFAULTS = {
   server: { listen: '127.0.0.1:0', io_threads: 2 },
   upstream: { connect_timeout: '1s', retries: 1 },
+  // health.timeout may not exceed health.interval; generous enough for a loaded CI machine.
   health: {
-    interval: '100ms',
-    timeout: '500ms',
-    unhealthy_threshold: 2,
+    interval: '250ms',
+    timeout: '250ms',
+    unhealthy_threshold: 3,
     healthy_threshold: 1,
     circuit_failures: 3,
     circuit_cooldown: '10s',
@@ -433,6 +434,19 @@ export async function startGateway({ config = null, args = [], waitReady = true,
     async ready() {
       return (await request(`${url}/ready`)).status;
     },
+    // Waits until laneway_node_healthy{node} equals `value` for every name given.
+    async waitHealthy(names, value = 1, timeoutMs = 10000) {
+      const list = [].concat(names);
+      return waitFor(
+        async () => {
+          const samples = parsePrometheus(await this.metrics());
+          return list.every((n) => samples.some((s) => s.name === 'laneway_node_healthy' && s.labels.node === n && s.value === value));
+        },
+        timeoutMs,
+        `laneway_node_healthy == ${value} for ${list.join(', ')}`,
+        50,
+      );
+    },
     stop(signal = 'SIGTERM', graceMs = 10000) {
       return proc.stop(signal, graceMs);
     },
@@ -446,6 +460,38 @@ export async function startGateway({ config = null, args = [], waitReady = true,
     );
   }
   return gw;
+}
+
+// Starts one fake upstream per entry of `nodes` ({name, models, behavior, nodeModels}: the
+// last is written into the node's `models` key), then a gateway over them with the given
+// config sections, and waits until every node is healthy. Returns {gw, up: {name: upstream}}.
+// Unless waitModels is false, it also waits until GET /v1/models lists every node's models.
+export async function startCluster({ nodes = [{ name: 'a' }], waitAllHealthy = true, waitModels = true, ...sections } = {}) {
+  const ups = await Promise.all(nodes.map((n) => startUpstream(n)));
+  const up = {};
+  ups.forEach((u, i) => {
+    up[nodes[i].name] = u;
+  });
+  const config = gatewayConfig({
+    nodes: ups.map((u, i) => ({ name: u.name, url: u.url, models: nodes[i].nodeModels, health_path: nodes[i].health_path })),
+    ...sections,
+  });
+  const gw = await startGateway({ config });
+  if (waitAllHealthy) await gw.waitHealthy(ups.map((u) => u.name));
+  if (waitAllHealthy && waitModels) {
+    const want = [...new Set(nodes.flatMap((n) => [].concat(n.nodeModels ?? n.models ?? ['fake-model'])))];
+    await waitFor(
+      async () => {
+        const r = await request(`${gw.url}/v1/models`, { timeoutMs: 2000 });
+        const ids = r.status === 200 && Array.isArray(r.json?.data) ? r.json.data.map((m) => m.id) : [];
+        return want.every((m) => ids.includes(m));
+      },
+      10000,
+      `GET /v1/models to list ${want.join(', ')}`,
+      50,
+    );
+  }
+  return { gw, up, ups };
 }
 
 // ---- metrics ---------------------------------------------------------------------------------
@@ -484,7 +530,8 @@ export function sumMetric(samples, name, labels = {}) {
 // One HTTP request on a fresh connection. opts: {method, headers, body (string|Buffer),
 // json (object → body), timeoutMs}. Resolves {status, headers, text, json}; `json` is
 // undefined when the body is not JSON.
-export function request(url, { method, headers = {}, body, json, timeoutMs = 10000 } = {}) {
+// Pass `agent` (an http.Agent with keepAlive) to send several requests on one connection.
+export function request(url, { method, headers = {}, body, json, timeoutMs = 10000, agent = false } = {}) {
   const u = new URL(url);
   let payload = body;
   const hdrs = { ...headers };
@@ -503,7 +550,7 @@ export function request(url, { method, headers = {}, body, json, timeoutMs = 100
         path: u.pathname + u.search,
         method: method ?? (payload !== undefined ? 'POST' : 'GET'),
         headers: hdrs,
-        agent: false,
+        agent,
       },
       (res) => {
         const parts = [];
