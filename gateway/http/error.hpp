@@ -46,3 +46,27 @@ error make_error(error_kind kind, std::string message, std::string param = {});
 std::string_view to_string(error_source source);
 
 }  // namespace laneway::http
+
+#include <utility>
+#include <variant>
+
+namespace laneway::http {
+
+// A value or an error: how the request path returns expected failures.
+template <typename T>
+class result {
+ public:
+  result(T value) : v_(std::move(value)) {}
+  result(error err) : v_(std::move(err)) {}
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  T* operator->() { return &value(); }
+  const error& err() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, error> v_;
+};
+
+}  // namespace laneway::http

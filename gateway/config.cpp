@@ -1,0 +1,264 @@
+// TOML → gateway_config. A small reader per table records which keys it consumed, so any key it
+// does not know is reported with its full dotted name; every value is range-checked here.
+#include "gateway/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#if __has_include(<toml++/toml.hpp>)
+#include <toml++/toml.hpp>
+#else
+#include <toml++/toml.h>  // Debian 12 ships toml++ 3.3 under its older header name
+#endif
+
+#include "gateway/duration.hpp"
+#include "routing/policy.hpp"
+
+namespace laneway::gateway {
+
+namespace {
+
+class table_reader {
+ public:
+  table_reader(const toml::table& table, std::string prefix, const std::string& source)
+      : table_(table), prefix_(std::move(prefix)), source_(source) {}
+
+  [[noreturn]] void fail(std::string_view key, const std::string& why) const {
+    throw config_error(source_ + ": " + prefix_ + std::string(key) + ": " + why);
+  }
+
+  const toml::node* find(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (const auto* n = find(key)) {
+      auto v = n->value<std::string>();
+      if (!n->is_string() || !v) fail(key, "must be a string");
+      out = *v;
+    }
+  }
+
+  void integer(std::string_view key, long long min, long long max, auto& out) {
+    if (const auto* n = find(key)) {
+      if (!n->is_integer()) fail(key, "must be an integer");
+      long long v = *n->value<long long>();
+      if (v < min || v > max)
+        fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " + std::to_string(v) + ")");
+      out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+    }
+  }
+
+  void duration(std::string_view key, millis min, millis max, millis& out) {
+    if (const auto* n = find(key)) {
+      std::optional<millis> d;
+      std::string why;
+      if (n->is_string()) d = parse_duration(*n->value<std::string>(), &why);
+      else if (n->is_integer() || n->is_floating_point()) d = parse_duration(std::to_string(*n->value<double>()), &why);
+      else fail(key, "must be a duration such as \"250ms\", \"2s\" or \"1m\"");
+      if (!d) fail(key, why);
+      if (*d < min || *d > max)
+        fail(key, "must be between " + format_duration(min) + " and " + format_duration(max) + " (got " + format_duration(*d) + ")");
+      out = *d;
+    }
+  }
+
+  void string_list(std::string_view key, std::vector<std::string>& out) {
+    if (const auto* n = find(key)) {
+      const auto* arr = n->as_array();
+      if (!arr) fail(key, "must be an array of strings");
+      out.clear();
+      for (const auto& el : *arr) {
+        auto v = el.value<std::string>();
+        if (!el.is_string() || !v || v->empty()) fail(key, "must be an array of non-empty strings");
+        out.push_back(*v);
+      }
+    }
+  }
+
+  // Sub-table `key`; nullptr when absent.
+  const toml::table* table(std::string_view key) {
+    const auto* n = find(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(key, "must be a table ([" + prefix_ + std::string(key) + "])");
+    return n->as_table();
+  }
+
+  // Rejects every key that was never asked for.
+  void finish() const {
+    for (const auto& [k, v] : table_) {
+      if (!seen_.contains(std::string(k.str()))) fail(k.str(), "unknown key");
+    }
+  }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+constexpr millis ms(long long v) { return millis(v); }
+
+void read_server(table_reader r, server_config& s) {
+  std::string listen;
+  r.string("listen", listen);
+  if (!listen.empty()) {
+    std::string why;
+    auto hp = parse_host_port(listen, &why);
+    if (!hp) r.fail("listen", why);
+    s.listen = *hp;
+  }
+  r.integer("io_threads", 1, 256, s.io_threads);
+  r.integer("max_connections", 1, 1'000'000, s.max_connections);
+  r.integer("max_header_bytes", 1024, 1024 * 1024, s.max_header_bytes);
+  r.integer("max_body_bytes", 1024, 1024LL * 1024 * 1024, s.max_body_bytes);
+  r.duration("header_timeout", ms(10), ms(3'600'000), s.header_timeout);
+  r.duration("body_timeout", ms(10), ms(3'600'000), s.body_timeout);
+  r.duration("idle_timeout", ms(10), ms(86'400'000), s.idle_timeout);
+  r.duration("shutdown_grace", ms(0), ms(3'600'000), s.shutdown_grace);
+  r.finish();
+}
+
+void read_upstream(table_reader r, upstream_config& u) {
+  r.duration("connect_timeout", ms(1), ms(600'000), u.connect_timeout);
+  r.duration("response_timeout", ms(1), ms(86'400'000), u.response_timeout);
+  r.duration("stream_idle_timeout", ms(1), ms(86'400'000), u.stream_idle_timeout);
+  r.integer("max_idle_per_node", 0, 100'000, u.max_idle_per_node);
+  r.duration("pool_idle_timeout", ms(1), ms(86'400'000), u.pool_idle_timeout);
+  r.duration("max_connection_age", ms(1), ms(86'400'000 * 30LL), u.max_connection_age);
+  r.integer("retries", 0, 16, u.retries);
+  r.finish();
+}
+
+void read_health(table_reader r, health_config& h) {
+  r.string("path", h.path);
+  if (h.path.empty() || h.path.front() != '/') r.fail("path", "must start with '/' (got \"" + h.path + "\")");
+  r.duration("interval", ms(10), ms(3'600'000), h.interval);
+  r.duration("timeout", ms(1), ms(600'000), h.timeout);
+  r.integer("unhealthy_threshold", 1, 1000, h.unhealthy_threshold);
+  r.integer("healthy_threshold", 1, 1000, h.healthy_threshold);
+  r.integer("circuit_failures", 1, 1000, h.circuit_failures);
+  r.duration("circuit_cooldown", ms(1), ms(3'600'000), h.circuit_cooldown);
+  r.duration("models_refresh", ms(100), ms(86'400'000), h.models_refresh);
+  r.finish();
+}
+
+void read_node(table_reader r, node_config& n) {
+  r.string("name", n.name);
+  std::string url;
+  r.string("url", url);
+  if (url.empty()) r.fail("url", "is required (e.g. \"http://127.0.0.1:8081\")");
+  std::string why;
+  auto parsed = parse_node_url(url, &why);
+  if (!parsed) r.fail("url", why);
+  n.url = *parsed;
+  if (n.name.empty()) n.name = n.url.host_header();
+  r.string("kind", n.kind);
+  auto kinds = known_node_kinds();
+  if (std::find(kinds.begin(), kinds.end(), n.kind) == kinds.end()) {
+    std::string list;
+    for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
+    r.fail("kind", "unknown kind \"" + n.kind + "\" (known: " + list + ")");
+  }
+  r.string("health_path", n.health_path);
+  if (!n.health_path.empty() && n.health_path.front() != '/') r.fail("health_path", "must start with '/'");
+  r.string_list("models", n.models);
+  r.finish();
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> known_node_kinds() { return {"openai", "laneway", "llamacpp", "vllm", "ollama"}; }
+
+gateway_config parse_config(const std::string& toml_text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw config_error(msg.str());
+  }
+  gateway_config config;
+  table_reader top(root, "", source);
+  if (const auto* t = top.table("server")) read_server(table_reader(*t, "server.", source), config.server);
+  if (const auto* t = top.table("upstream")) read_upstream(table_reader(*t, "upstream.", source), config.upstream);
+  if (const auto* t = top.table("health")) read_health(table_reader(*t, "health.", source), config.health);
+  if (const auto* t = top.table("routing")) {
+    table_reader r(*t, "routing.", source);
+    r.string("policy", config.routing.policy);
+    if (!routing::make_policy(config.routing.policy)) {
+      std::string list;
+      for (const auto& p : routing::policy_names()) list += (list.empty() ? "" : ", ") + p;
+      r.fail("policy", "unknown policy \"" + config.routing.policy + "\" (known: " + list + ")");
+    }
+    r.finish();
+  }
+  if (const auto* t = top.table("log")) {
+    table_reader r(*t, "log.", source);
+    r.string("level", config.log.level);
+    if (config.log.level != "debug" && config.log.level != "info" && config.log.level != "warn" && config.log.level != "error")
+      r.fail("level", "must be one of debug, info, warn, error (got \"" + config.log.level + "\")");
+    r.finish();
+  }
+  if (const auto* n = top.find("nodes")) {
+    const auto* arr = n->as_array();
+    if (!arr) top.fail("nodes", "must be an array of tables ([[nodes]])");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto* t = (*arr)[i].as_table();
+      std::string prefix = "nodes[" + std::to_string(i) + "].";
+      if (!t) throw config_error(source + ": nodes[" + std::to_string(i) + "]: must be a table");
+      node_config node;
+      read_node(table_reader(*t, prefix, source), node);
+      config.nodes.push_back(std::move(node));
+    }
+  }
+  top.finish();
+  return config;
+}
+
+void validate(const gateway_config& config, const std::string& source) {
+  if (config.nodes.empty())
+    throw config_error(source + ": nodes: at least one node is required ([[nodes]] in the file or --node URL)");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < config.nodes.size(); ++i) {
+    const auto& n = config.nodes[i];
+    std::string key = source + ": nodes[" + std::to_string(i) + "].name: ";
+    if (!valid_name(n.name)) throw config_error(key + "\"" + n.name + "\" must be 1-64 chars of [A-Za-z0-9._:-]");
+    if (!names.insert(n.name).second) throw config_error(key + "duplicate node name \"" + n.name + "\"");
+  }
+  if (config.upstream.pool_idle_timeout > config.upstream.max_connection_age)
+    throw config_error(source + ": upstream.pool_idle_timeout: must not exceed upstream.max_connection_age");
+  if (config.health.timeout > config.health.interval)
+    throw config_error(source + ": health.timeout: must not exceed health.interval");
+}
+
+gateway_config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error(path + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+void add_node_url(gateway_config& config, const std::string& url) {
+  std::string why;
+  auto parsed = parse_node_url(url, &why);
+  if (!parsed) throw config_error("--node " + url + ": " + why);
+  node_config node;
+  node.url = *parsed;
+  node.name = parsed->host_header();
+  config.nodes.push_back(std::move(node));
+}
+
+}  // namespace laneway::gateway

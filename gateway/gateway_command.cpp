@@ -1,0 +1,76 @@
+// `laneway gateway -c FILE [--listen HOST:PORT] [--node URL ...] [--io-threads N] [--policy P]
+// [--log-level L] [--check]`: flags override the file; without a file, defaults plus flags.
+#include "gateway/gateway_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/system/system_error.hpp>
+#include <cstdio>
+
+#include "gateway/config.hpp"
+#include "gateway/gateway.hpp"
+#include "routing/policy.hpp"
+
+namespace laneway::gateway {
+
+int gateway_command(int argc, char** argv) {
+  CLI::App app{"Run the laneway gateway: one OpenAI-compatible endpoint in front of several LLM nodes.", "laneway gateway"};
+  std::string config_path, listen, policy, log_level;
+  std::vector<std::string> node_urls;
+  int io_threads = 0;
+  bool check = false;
+  app.add_option("-c,--config", config_path, "TOML config file (see conf/gateway.toml)");
+  app.add_option("--listen", listen, "listen address HOST:PORT (overrides server.listen)");
+  app.add_option("--node", node_urls, "add a node by URL, e.g. http://127.0.0.1:8081 (repeatable)");
+  app.add_option("--io-threads", io_threads, "I/O threads (overrides server.io_threads)")->check(CLI::Range(1, 256));
+  app.add_option("--policy", policy, "routing policy (overrides routing.policy)");
+  app.add_option("--log-level", log_level, "debug | info | warn | error (overrides log.level)");
+  app.add_flag("--check", check, "validate the configuration and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  gateway_config config;
+  try {
+    if (!config_path.empty()) config = load_config_file(config_path);
+    std::string source = config_path.empty() ? "command line" : config_path;
+    if (!listen.empty()) {
+      std::string why;
+      auto hp = parse_host_port(listen, &why);
+      if (!hp) throw config_error("--listen: " + why);
+      config.server.listen = *hp;
+    }
+    for (const auto& url : node_urls) add_node_url(config, url);
+    if (io_threads > 0) config.server.io_threads = io_threads;
+    if (!policy.empty()) {
+      if (!routing::make_policy(policy)) throw config_error("--policy: unknown policy \"" + policy + "\"");
+      config.routing.policy = policy;
+    }
+    if (!log_level.empty()) {
+      if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error")
+        throw config_error("--log-level: must be one of debug, info, warn, error");
+      config.log.level = log_level;
+    }
+    validate(config, source);
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "laneway gateway: configuration error: %s\n", e.what());
+    return 2;
+  }
+  if (check) {
+    std::printf("configuration ok: %zu node(s), listen %s:%u\n", config.nodes.size(), config.server.listen.host.c_str(),
+                config.server.listen.port);
+    return 0;
+  }
+  try {
+    return run_gateway(config);
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "laneway gateway: cannot start: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "laneway gateway: cannot start: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace laneway::gateway

@@ -1,0 +1,222 @@
+// HTTP/1.1 server scaffolding (see server.hpp). Per connection: wait for the first byte of a
+// request (idle timeout), read the header (header timeout, size limit), answer
+// `Expect: 100-continue`, read the body (body timeout, size limit), then hand over to the handler.
+#include "gateway/http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gateway/http/log.hpp"
+#include "gateway/http/request_id.hpp"
+#include "gateway/http/responses.hpp"
+
+namespace laneway::http {
+
+namespace bhttp = beast::http;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct server::session_state {
+  asio::any_io_executor executor;       // the connection's I/O thread
+  beast::tcp_stream* stream = nullptr;  // null once the session ended; touched only on that thread
+  bool busy = false;
+};
+
+bool exchange::draining() const { return owner.draining(); }
+
+server::server(io_pool& pool, server_limits limits, handler_fn handler, rejection_fn on_rejection)
+    : pool_(pool), limits_(limits), handler_(std::move(handler)), on_rejection_(std::move(on_rejection)) {}
+
+server::~server() = default;
+
+tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host);
+  tcp::endpoint endpoint(address, port);
+  auto acceptor = std::make_shared<tcp::acceptor>(pool_.context(0));
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(asio::socket_base::reuse_address(true));
+  acceptor->bind(endpoint);
+  acceptor->listen(asio::socket_base::max_listen_connections);
+  acceptors_.push_back(acceptor);
+  asio::co_spawn(acceptor->get_executor(), accept_loop(acceptor), asio::detached);
+  return acceptor->local_endpoint();
+}
+
+asio::awaitable<void> server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+  while (!draining_) {
+    auto [ec, socket] = co_await acceptor->async_accept(pool_.context(pool_.next_index()), use_tuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      // EMFILE and friends: keep serving the connections we have; retry shortly.
+      log_event(log_level::warn, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    if (connections_.load() >= limits_.max_connections) {
+      asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+      continue;
+    }
+    ++connections_;
+    asio::co_spawn(executor, run_session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> server::refuse(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  auto err = make_error(error_kind::too_many_connections, "the server has reached its connection limit; retry shortly");
+  std::string id = new_request_id();
+  if (on_rejection_) on_rejection_({id, "", "", err});
+  stream.expires_after(std::chrono::seconds(2));
+  co_await write_error_to(stream, err, id, /*keep_alive=*/false);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Drain what the client sent so that close() does not turn into a reset that eats our answer.
+  char sink[1024];
+  for (int i = 0; i < 64; ++i) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    if (ec) break;
+  }
+}
+
+namespace {
+
+// Maps a failure while reading a request to what the client is told (nullopt: just close).
+std::optional<error> read_failure(const beast::error_code& ec) {
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+    return std::nullopt;
+  if (ec == bhttp::error::header_limit)
+    return make_error(error_kind::headers_too_large, "request header fields too large");
+  if (ec == bhttp::error::body_limit)
+    return make_error(error_kind::payload_too_large, "request body too large");
+  if (ec == beast::error::timeout)
+    return make_error(error_kind::request_timeout, "the request was not received in time");
+  if (ec == bhttp::error::partial_message) return std::nullopt;
+  return make_error(error_kind::bad_request, "malformed HTTP request: " + ec.message());
+}
+
+}  // namespace
+
+asio::awaitable<void> server::run_session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
+  auto state = std::make_shared<session_state>();
+  state->executor = co_await asio::this_coro::executor;
+  state->stream = &stream;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.insert(state);
+  }
+  beast::flat_buffer buffer;
+
+  while (!draining_) {
+    if (buffer.size() == 0) {
+      stream.expires_after(limits_.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    state->busy = true;
+    ++busy_;
+    auto started = clock::now();
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+
+    stream.expires_after(limits_.header_timeout);
+    auto [hec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    std::string id = hec ? new_request_id() : accept_request_id(parser.get()["X-Request-Id"]);
+    std::size_t bytes_in = header_bytes;
+    beast::error_code ec = hec;
+    if (!ec && !parser.is_done()) {
+      const auto& expect = parser.get()[bhttp::field::expect];
+      if (beast::iequals(expect, "100-continue")) {
+        static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream.expires_after(limits_.body_timeout);
+        auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);
+        ec = wec;
+      }
+      if (!ec) {
+        stream.expires_after(limits_.body_timeout);
+        auto [bec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        ec = bec;
+        bytes_in += body_bytes;
+      }
+    }
+    if (ec) {
+      auto err = read_failure(ec);
+      if (err) {
+        std::string method = parser.is_header_done() ? std::string(parser.get().method_string()) : "";
+        std::string target = parser.is_header_done() ? std::string(parser.get().target()) : "";
+        if (on_rejection_) on_rejection_({id, method, target, *err});
+        stream.expires_after(std::chrono::seconds(5));
+        co_await write_error_to(stream, *err, id, /*keep_alive=*/false);
+      }
+      --busy_;
+      break;
+    }
+
+    request req = parser.release();
+    exchange ex{stream, buffer, req, std::move(id), started, bytes_in, req.keep_alive() && !draining_, *this};
+    stream.expires_never();
+    try {
+      co_await handler_(ex);
+    } catch (const std::exception& e) {
+      log_event(log_level::error, "handler failed", {{"request_id", ex.request_id}, {"error", e.what()}});
+      ex.keep_alive = false;
+    }
+    state->busy = false;
+    --busy_;
+    if (!ex.keep_alive) break;
+  }
+
+  state->stream = nullptr;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(state);
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+  --connections_;
+}
+
+void server::drain() {
+  if (draining_.exchange(true)) return;
+  for (auto& acceptor : acceptors_) {
+    asio::post(acceptor->get_executor(), [acceptor] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    });
+  }
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& state : sessions_) {
+    asio::post(state->executor, [state] {
+      if (state->stream && !state->busy) state->stream->socket().cancel();
+    });
+  }
+}
+
+void server::close_all() {
+  drain();
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& state : sessions_) {
+    asio::post(state->executor, [state] {
+      beast::error_code ignored;
+      if (state->stream) state->stream->socket().close(ignored);
+    });
+  }
+}
+
+}  // namespace laneway::http

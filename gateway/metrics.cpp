@@ -1,0 +1,83 @@
+// Metric families and their help texts (see metrics.hpp and docs/metrics.md).
+#include "gateway/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace laneway::gateway {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10,
+                                                         30,     60,      120,    300};
+  return b;
+}
+
+}  // namespace
+
+gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  requests_ = &prometheus::BuildCounter().Name("laneway_requests_total").Help("Requests answered by the gateway, by route and status code").Register(r);
+  request_seconds_ = &prometheus::BuildHistogram().Name("laneway_request_duration_seconds").Help("Time from the request's first byte to the end of the response").Register(r);
+  opened_ = &prometheus::BuildCounter().Name("laneway_upstream_connections_opened_total").Help("Upstream connections opened").Register(r);
+  reused_ = &prometheus::BuildCounter().Name("laneway_upstream_connections_reused_total").Help("Requests sent on a pooled keep-alive connection").Register(r);
+  closed_ = &prometheus::BuildCounter().Name("laneway_upstream_connections_closed_total").Help("Upstream connections closed, by reason").Register(r);
+  connect_seconds_ = &prometheus::BuildHistogram().Name("laneway_upstream_connect_seconds").Help("Time to open an upstream TCP connection").Register(r);
+  ttfb_seconds_ = &prometheus::BuildHistogram().Name("laneway_upstream_ttfb_seconds").Help("Request sent to upstream response headers").Register(r);
+  in_flight_ = &prometheus::BuildGauge().Name("laneway_in_flight_requests").Help("Requests the gateway has open on each node").Register(r);
+  healthy_ = &prometheus::BuildGauge().Name("laneway_node_healthy").Help("1 when the node may receive traffic (probes healthy, circuit not open)").Register(r);
+  upstream_errors_ = &prometheus::BuildCounter().Name("laneway_upstream_errors_total").Help("Failed upstream attempts, by node and error kind").Register(r);
+  retries_ = &prometheus::BuildCounter().Name("laneway_upstream_retries_total").Help("Requests tried again (another node or a fresh connection), by reason").Register(r);
+  ejections_ = &prometheus::BuildCounter().Name("laneway_node_ejections_total").Help("Nodes taken out of rotation, by reason (probe, circuit)").Register(r);
+  rejected_ = &prometheus::BuildCounter().Name("laneway_rejected_requests_total").Help("Requests answered by the server layer itself (limits, malformed HTTP), by code").Register(r);
+  client_disconnects_ = &prometheus::BuildCounter().Name("laneway_client_disconnects_total").Help("Responses cut short because the client went away").Register(r).Add({});
+}
+
+gateway_metrics::~gateway_metrics() = default;
+
+node_metrics gateway_metrics::for_node(const std::string& node) {
+  node_metrics m;
+  m.connections_opened = &opened_->Add({{"node", node}});
+  m.connections_reused = &reused_->Add({{"node", node}});
+  m.connect_seconds = &connect_seconds_->Add({{"node", node}}, latency_buckets());
+  m.ttfb_seconds = &ttfb_seconds_->Add({{"node", node}}, latency_buckets());
+  m.in_flight = &in_flight_->Add({{"node", node}});
+  m.healthy = &healthy_->Add({{"node", node}});
+  return m;
+}
+
+void gateway_metrics::request_done(std::string_view route, unsigned status, double seconds) {
+  requests_->Add({{"route", std::string(route)}, {"code", std::to_string(status)}}).Increment();
+  request_seconds_->Add({{"route", std::string(route)}}, latency_buckets()).Observe(seconds);
+}
+
+void gateway_metrics::connection_closed(const std::string& node, std::string_view reason) {
+  closed_->Add({{"node", node}, {"reason", std::string(reason)}}).Increment();
+}
+
+void gateway_metrics::upstream_error(const std::string& node, std::string_view kind) {
+  upstream_errors_->Add({{"node", node}, {"kind", std::string(kind)}}).Increment();
+}
+
+void gateway_metrics::retry(std::string_view reason) { retries_->Add({{"reason", std::string(reason)}}).Increment(); }
+
+void gateway_metrics::ejection(const std::string& node, std::string_view reason) {
+  ejections_->Add({{"node", node}, {"reason", std::string(reason)}}).Increment();
+}
+
+void gateway_metrics::client_disconnect() { client_disconnects_->Increment(); }
+
+void gateway_metrics::rejected(std::string_view code) { rejected_->Add({{"code", std::string(code)}}).Increment(); }
+
+std::string gateway_metrics::serialize() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+}  // namespace laneway::gateway

@@ -1,0 +1,63 @@
+// The gateway's Prometheus metrics (prometheus-cpp registry, served by our own /metrics route).
+// Names are part of the interface: docs/metrics.md lists them; dashboards and tests rely on them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T> class Family;
+}  // namespace prometheus
+
+namespace laneway::gateway {
+
+// A node's metric children, looked up once so the request path does no label hashing.
+struct node_metrics {
+  prometheus::Counter* connections_opened = nullptr;
+  prometheus::Counter* connections_reused = nullptr;
+  prometheus::Histogram* connect_seconds = nullptr;
+  prometheus::Histogram* ttfb_seconds = nullptr;
+  prometheus::Gauge* in_flight = nullptr;
+  prometheus::Gauge* healthy = nullptr;
+};
+
+class gateway_metrics {
+ public:
+  gateway_metrics();
+  ~gateway_metrics();
+
+  node_metrics for_node(const std::string& node);
+  void request_done(std::string_view route, unsigned status, double seconds);
+  void connection_closed(const std::string& node, std::string_view reason);
+  void upstream_error(const std::string& node, std::string_view kind);
+  void retry(std::string_view reason);
+  void ejection(const std::string& node, std::string_view reason);
+  void client_disconnect();
+  void rejected(std::string_view code);
+
+  std::string serialize() const;  // Prometheus text exposition format
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* request_seconds_;
+  prometheus::Family<prometheus::Counter>* opened_;
+  prometheus::Family<prometheus::Counter>* reused_;
+  prometheus::Family<prometheus::Counter>* closed_;
+  prometheus::Family<prometheus::Histogram>* connect_seconds_;
+  prometheus::Family<prometheus::Histogram>* ttfb_seconds_;
+  prometheus::Family<prometheus::Gauge>* in_flight_;
+  prometheus::Family<prometheus::Gauge>* healthy_;
+  prometheus::Family<prometheus::Counter>* upstream_errors_;
+  prometheus::Family<prometheus::Counter>* retries_;
+  prometheus::Family<prometheus::Counter>* ejections_;
+  prometheus::Family<prometheus::Counter>* rejected_;
+  prometheus::Counter* client_disconnects_;
+};
+
+}  // namespace laneway::gateway

@@ -1,0 +1,106 @@
+// Runtime node state (see node.hpp). Health transitions are logged and counted here, once.
+#include "gateway/node.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <prometheus/gauge.h>
+
+#include "gateway/http/log.hpp"
+
+namespace laneway::gateway {
+
+namespace {
+
+routing::health_thresholds thresholds(const health_config& h) {
+  return {h.unhealthy_threshold, h.healthy_threshold, h.circuit_failures, h.circuit_cooldown};
+}
+
+}  // namespace
+
+node::node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics)
+    : config_(config),
+      health_path_(config.health_path.empty() ? all.health.path : config.health_path),
+      metrics_(metrics),
+      node_metrics_(metrics.for_node(config.name)),
+      health_(thresholds(all.health)) {
+  pool_settings settings{all.upstream.connect_timeout, all.upstream.pool_idle_timeout, all.upstream.max_connection_age,
+                         all.upstream.max_idle_per_node};
+  for (std::size_t i = 0; i < io.size(); ++i) {
+    pools_.push_back(std::make_unique<upstream_pool>(io.context(i), config.url, settings, config.name, metrics,
+                                                     node_metrics_));
+  }
+  node_metrics_.healthy->Set(0);
+}
+
+bool node::routable() const {
+  std::lock_guard lock(mutex_);
+  return health_.routable(routing::node_health::clock::now());
+}
+
+bool node::healthy() const {
+  std::lock_guard lock(mutex_);
+  return health_.healthy();
+}
+
+void node::on_probe(bool ok) {
+  std::lock_guard lock(mutex_);
+  publish_health_locked(health_.on_probe(ok, routing::node_health::clock::now()));
+}
+
+void node::on_traffic(bool failure) {
+  std::lock_guard lock(mutex_);
+  publish_health_locked(health_.on_traffic(failure, routing::node_health::clock::now()));
+}
+
+void node::publish_health_locked(routing::health_change change) {
+  auto now = routing::node_health::clock::now();
+  node_metrics_.healthy->Set(health_.routable(now) ? 1 : 0);
+  if (change == routing::health_change::none) return;
+  if (change == routing::health_change::ejected) metrics_.ejection(config_.name, "probe");
+  if (change == routing::health_change::circuit_opened) metrics_.ejection(config_.name, "circuit");
+  auto level = (change == routing::health_change::returned || change == routing::health_change::circuit_closed)
+                   ? http::log_level::info
+                   : http::log_level::warn;
+  http::log_event(level, "node health", {{"node", config_.name}, {"change", routing::to_string(change)},
+                                         {"circuit", routing::to_string(health_.circuit(now))}});
+}
+
+void node::add_in_flight(int delta) {
+  int now = in_flight_.fetch_add(delta, std::memory_order_relaxed) + delta;
+  node_metrics_.in_flight->Set(now);
+}
+
+void node::set_discovered_models(std::vector<std::string> ids, std::vector<std::string> objects_json) {
+  std::lock_guard lock(mutex_);
+  models_discovered_ = true;
+  model_ids_ = std::move(ids);
+  model_objects_ = std::move(objects_json);
+}
+
+bool node::serves(std::string_view model) const {
+  if (!config_.models.empty())
+    return std::find(config_.models.begin(), config_.models.end(), model) != config_.models.end();
+  std::lock_guard lock(mutex_);
+  if (!models_discovered_) return true;  // nothing known yet: a foreign server without /v1/models
+  return std::find(model_ids_.begin(), model_ids_.end(), model) != model_ids_.end();
+}
+
+bool node::models_known() const {
+  if (!config_.models.empty()) return true;
+  std::lock_guard lock(mutex_);
+  return models_discovered_;
+}
+
+std::vector<std::string> node::model_objects() const {
+  if (!config_.models.empty()) {
+    std::vector<std::string> out;
+    for (const auto& id : config_.models) {
+      out.push_back(nlohmann::json{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", config_.name}}.dump());
+    }
+    return out;
+  }
+  std::lock_guard lock(mutex_);
+  return model_objects_;
+}
+
+}  // namespace laneway::gateway

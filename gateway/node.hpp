@@ -1,0 +1,65 @@
+// A node as the gateway runs it: its config, one upstream pool per I/O thread, its health (probe
+// and circuit state machine from routing/), the requests in flight, and the models it serves.
+// Health and models are shared by all threads (a mutex, held briefly); pools are per thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/config.hpp"
+#include "gateway/http/io_pool.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/upstream_pool.hpp"
+#include "routing/health.hpp"
+
+namespace laneway::gateway {
+
+class node {
+ public:
+  node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics);
+
+  const std::string& name() const { return config_.name; }
+  const node_config& config() const { return config_; }
+  const std::string& health_path() const { return health_path_; }
+
+  // The pool of the calling I/O thread.
+  upstream_pool& pool() { return *pools_[http::io_pool::thread_index()]; }
+  upstream_pool& pool(std::size_t thread) { return *pools_[thread]; }
+
+  bool routable() const;
+  bool healthy() const;
+  void on_probe(bool ok);
+  void on_traffic(bool failure);
+
+  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  void add_in_flight(int delta);
+
+  // Models: the configured list, else the ids discovered from /v1/models.
+  void set_discovered_models(std::vector<std::string> ids, std::vector<std::string> objects_json);
+  bool serves(std::string_view model) const;
+  bool models_known() const;
+  // JSON objects for /v1/models (discovered ones verbatim, configured ones synthesised).
+  std::vector<std::string> model_objects() const;
+
+ private:
+  void publish_health_locked(routing::health_change change);
+
+  node_config config_;
+  std::string health_path_;
+  gateway_metrics& metrics_;
+  node_metrics node_metrics_;
+  std::vector<std::unique_ptr<upstream_pool>> pools_;
+  std::atomic<int> in_flight_{0};
+
+  mutable std::mutex mutex_;
+  routing::node_health health_;
+  bool models_discovered_ = false;
+  std::vector<std::string> model_ids_;
+  std::vector<std::string> model_objects_;
+};
+
+}  // namespace laneway::gateway

@@ -1,0 +1,277 @@
+// The request pipeline (see proxy.hpp).
+#include "gateway/proxy.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gateway/http/headers.hpp"
+#include "gateway/http/log.hpp"
+#include "gateway/http/responses.hpp"
+#include "gateway/relay.hpp"
+
+namespace laneway::gateway {
+
+namespace bhttp = boost::beast::http;
+using json = nlohmann::json;
+
+std::string_view to_string(route r) {
+  switch (r) {
+    case route::chat_completions: return "chat_completions";
+    case route::completions: return "completions";
+    case route::embeddings: return "embeddings";
+    case route::models: return "models";
+    case route::model: return "models";
+    case route::health: return "health";
+    case route::ready: return "ready";
+    case route::metrics: return "metrics";
+    case route::other: return "other";
+  }
+  return "other";
+}
+
+route_match classify(std::string_view method, std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  struct entry {
+    std::string_view path;
+    route r;
+    std::string_view method;
+  };
+  static constexpr entry table[] = {
+      {"/v1/chat/completions", route::chat_completions, "POST"},
+      {"/v1/completions", route::completions, "POST"},
+      {"/v1/embeddings", route::embeddings, "POST"},
+      {"/v1/models", route::models, "GET"},
+      {"/health", route::health, "GET"},
+      {"/ready", route::ready, "GET"},
+      {"/metrics", route::metrics, "GET"},
+  };
+  for (const auto& e : table) {
+    if (path == e.path) return {e.r, method == e.method, e.method};
+  }
+  if (path.starts_with("/v1/models/") && path.size() > 11) return {route::model, method == "GET", "GET"};
+  return {};
+}
+
+http::result<inference_fields> read_inference_fields(std::string_view body) {
+  auto doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return http::make_error(http::error_kind::bad_request, "the request body is not valid JSON");
+  if (!doc.is_object()) return http::make_error(http::error_kind::bad_request, "the request body must be a JSON object");
+  inference_fields out;
+  auto model = doc.find("model");
+  if (model == doc.end()) return http::make_error(http::error_kind::bad_request, "'model' is required", "model");
+  if (!model->is_string() || model->get_ref<const std::string&>().empty())
+    return http::make_error(http::error_kind::bad_request, "'model' must be a non-empty string", "model");
+  out.model = model->get<std::string>();
+  auto stream = doc.find("stream");
+  if (stream != doc.end() && !stream->is_null()) {
+    if (!stream->is_boolean()) return http::make_error(http::error_kind::bad_request, "'stream' must be a boolean", "stream");
+    out.stream = stream->get<bool>();
+  }
+  return out;
+}
+
+proxy::proxy(const gateway_config& config, gateway_metrics& metrics, std::vector<std::unique_ptr<node>>& nodes,
+             routing::policy& policy)
+    : config_(config), metrics_(metrics), nodes_(nodes), policy_(policy) {}
+
+bool proxy::ready() const {
+  return std::any_of(nodes_.begin(), nodes_.end(), [](const auto& n) { return n->routable(); });
+}
+
+std::string proxy::models_json() const {
+  json data = json::array();
+  std::set<std::string> seen;
+  for (const auto& n : nodes_) {
+    if (!n->routable()) continue;
+    for (const auto& text : n->model_objects()) {
+      auto obj = json::parse(text, nullptr, false);
+      if (!obj.is_object() || !obj.contains("id") || !obj["id"].is_string()) continue;
+      if (seen.insert(obj["id"].get<std::string>()).second) data.push_back(std::move(obj));
+    }
+  }
+  return json{{"object", "list"}, {"data", std::move(data)}}.dump();
+}
+
+void proxy::on_rejection(const http::rejection& r) {
+  metrics_.rejected(r.err.code());
+  metrics_.request_done("other", r.err.status(), 0);
+  http::log_json(http::log_level::info, {{"msg", "request"}, {"hop", "gateway"}, {"request_id", r.request_id},
+                                          {"method", r.method}, {"path", r.target}, {"status", r.err.status()},
+                                          {"error", r.err.code()}});
+}
+
+boost::asio::awaitable<void> proxy::handle(http::exchange& ex) {
+  auto match = classify(ex.req.method_string(), ex.req.target());
+  if (match.r == route::other) {
+    auto err = http::make_error(http::error_kind::not_found, "no route for " + std::string(ex.req.target()));
+    co_await http::write_error(ex, err);
+    metrics_.request_done("other", err.status(), 0);
+    co_return;
+  }
+  if (!match.method_allowed) {
+    auto err = http::make_error(http::error_kind::method_not_allowed,
+                                std::string(ex.req.method_string()) + " is not allowed on this path; use " +
+                                    std::string(match.allow));
+    co_await http::write_error(ex, err);
+    metrics_.request_done(to_string(match.r), err.status(), 0);
+    co_return;
+  }
+  switch (match.r) {
+    case route::chat_completions:
+    case route::completions:
+    case route::embeddings: co_await handle_inference(ex, match.r); break;
+    default: co_await handle_local(ex, match.r); break;
+  }
+}
+
+boost::asio::awaitable<void> proxy::handle_local(http::exchange& ex, route r) {
+  unsigned status = 200;
+  switch (r) {
+    case route::health: co_await http::write_json(ex, 200, R"({"status":"ok"})"); break;
+    case route::ready: {
+      status = ready() ? 200 : 503;
+      co_await http::write_json(ex, status, status == 200 ? R"({"status":"ready"})" : R"({"status":"no healthy node"})");
+      break;
+    }
+    case route::metrics: co_await http::write_body(ex, 200, metrics_.serialize(), "text/plain; version=0.0.4"); break;
+    case route::models: co_await http::write_json(ex, 200, models_json()); break;
+    case route::model: {
+      std::string id(ex.req.target().substr(11));
+      id = id.substr(0, id.find('?'));
+      auto list = json::parse(models_json());
+      for (const auto& m : list["data"]) {
+        if (m["id"] == id) {
+          co_await http::write_json(ex, 200, m.dump());
+          metrics_.request_done(to_string(r), 200, 0);
+          co_return;
+        }
+      }
+      auto err = http::make_error(http::error_kind::model_not_found, "model '" + id + "' is not served by any healthy node", "model");
+      status = err.status();
+      co_await http::write_error(ex, err);
+      break;
+    }
+    default: break;
+  }
+  metrics_.request_done(to_string(r), status, 0);
+}
+
+namespace {
+
+struct access_log {
+  std::string node;
+  std::string model;
+  unsigned status = 0;
+  bool stream = false;
+  int attempts = 0;
+  attempt_stats stats;
+  std::string error;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r) {
+  access_log entry;
+  std::optional<http::error> failure;
+
+  auto fields = read_inference_fields(ex.req.body());
+  if (!fields) failure = fields.err();
+  else {
+    entry.model = fields->model;
+    entry.stream = fields->stream;
+  }
+
+  // The request as the nodes get it: built once, Host and target set per attempt.
+  upstream_request up{ex.req.method(), ex.req.target(), 11};
+  http::copy_end_to_end_fields(ex.req.base(), up.base());
+  up.set("X-Request-Id", ex.request_id);
+  up.keep_alive(true);
+  up.body() = std::move(ex.req.body());
+  up.prepare_payload();
+  const std::string target(ex.req.target());
+
+  std::vector<node*> tried;
+  const int max_attempts = 1 + config_.upstream.retries;
+  while (!failure) {
+    std::vector<routing::candidate> candidates;
+    bool any_serves = false;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      auto& n = *nodes_[i];
+      if (!n.serves(entry.model)) continue;
+      any_serves = true;
+      if (!n.routable() || std::find(tried.begin(), tried.end(), &n) != tried.end()) continue;
+      candidates.push_back({i, n.name(), n.in_flight()});
+    }
+    if (candidates.empty()) {
+      if (tried.empty()) {
+        failure = any_serves ? http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + entry.model + "'")
+                             : http::make_error(http::error_kind::model_not_found, "model '" + entry.model + "' is not served by any node", "model");
+      }
+      break;  // after failed attempts, `failure` holds the last attempt's error
+    }
+    auto pick = policy_.pick(candidates, {entry.model});
+    node& chosen = *nodes_[candidates[*pick].node_index];
+    tried.push_back(&chosen);
+    ++entry.attempts;
+    entry.node = chosen.name();
+    up.target(chosen.config().url.prefix + target);
+
+    attempt_context ctx{config_.upstream, metrics_, entry.attempts < max_attempts && candidates.size() > 1};
+    entry.stats = {};
+    chosen.add_in_flight(1);
+    auto result = co_await forward_once(ex, chosen, up, ctx, entry.stats);
+    chosen.add_in_flight(-1);
+
+    if (result.end == attempt_end::relayed) {
+      failure.reset();
+      entry.status = entry.stats.status;
+      if (result.client_gone) {
+        metrics_.client_disconnect();
+        entry.error = "client_disconnect";
+      } else if (result.err) {
+        entry.error = result.err->code();
+      }
+      break;
+    }
+    failure = result.err;
+    if (result.end == attempt_end::failed) break;
+    metrics_.retry(result.err ? result.err->code() : "unknown");
+  }
+
+  if (failure) {
+    entry.status = failure->status();
+    entry.error = failure->code();
+    co_await http::write_error(ex, *failure);
+  }
+  metrics_.request_done(to_string(r), entry.status, ms_since(ex.started) / 1000.0);
+
+  json line = {{"msg", "request"},
+               {"hop", "gateway"},
+               {"request_id", ex.request_id},
+               {"lane", "default"},
+               {"method", ex.req.method_string()},
+               {"path", target},
+               {"node", entry.node.empty() ? json(nullptr) : json(entry.node)},
+               {"model", entry.model},
+               {"status", entry.status},
+               {"bytes_in", ex.bytes_in},
+               {"bytes_out", entry.stats.bytes_out},
+               {"queue_wait_ms", 0},
+               {"upstream_connect_ms", entry.stats.connect_ms},
+               {"ttfb_ms", entry.stats.ttfb_ms < 0 ? json(nullptr) : json(entry.stats.ttfb_ms)},
+               {"total_ms", ms_since(ex.started)},
+               {"stream", entry.stream},
+               {"chunks", entry.stats.chunks},
+               {"reused", entry.stats.reused},
+               {"attempts", entry.attempts},
+               {"error", entry.error.empty() ? json(nullptr) : json(entry.error)}};
+  http::log_json(http::log_level::info, line);
+}
+
+}  // namespace laneway::gateway

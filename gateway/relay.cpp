@@ -1,0 +1,240 @@
+// One upstream attempt and the streaming relay (see relay.hpp).
+//
+// The relay reads the node's body with a buffer_body parser (each read returns what one socket
+// read produced) and writes each piece at once as a chunk (or raw, when the node gave a
+// Content-Length). A watcher reads the client socket concurrently (awaitable_operators `||`):
+// EOF or an error means the client left, and the upstream socket is closed in the same turn.
+#include "gateway/relay.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+
+#include "gateway/http/headers.hpp"
+#include "gateway/http/responses.hpp"
+
+namespace laneway::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using response_parser = bhttp::response_parser<bhttp::buffer_body>;
+using client_response = bhttp::response<bhttp::buffer_body>;
+using client_serializer = bhttp::response_serializer<bhttp::buffer_body>;
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+bool nothing_received(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == bhttp::error::partial_message;
+}
+
+http::error upstream_failure(const beast::error_code& ec, std::string_view what, const node& n) {
+  if (ec == beast::error::timeout)
+    return http::make_error(http::error_kind::upstream_timeout, "node " + n.name() + " timed out " + std::string(what));
+  if (nothing_received(ec))
+    return http::make_error(http::error_kind::upstream_reset, "node " + n.name() + " closed the connection " + std::string(what));
+  return http::make_error(http::error_kind::upstream_bad_response,
+                          "node " + n.name() + " " + std::string(what) + ": " + ec.message());
+}
+
+struct pump_end {
+  std::optional<http::error> err;  // upstream failure mid-body
+  bool client_gone = false;
+};
+
+// Upstream body → client, piece by piece, until the message is complete.
+asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, response_parser& p, client_response& res,
+                               client_serializer& sr, std::chrono::milliseconds idle, attempt_stats& stats,
+                               const node& n) {
+  char piece[16 * 1024];
+  while (!p.is_done()) {
+    p.get().body().data = piece;
+    p.get().body().size = sizeof piece;
+    conn.stream.expires_after(idle);
+    auto [ec, read] = co_await bhttp::async_read_some(conn.stream, conn.buffer, p, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return pump_end{upstream_failure(ec, "while sending the body", n), false};
+    std::size_t got = sizeof piece - p.get().body().size;
+    if (got == 0) continue;
+    res.body().data = piece;
+    res.body().size = got;
+    res.body().more = true;
+    ex.stream.expires_after(idle);
+    auto [wec, written] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+    if (wec == bhttp::error::need_buffer) wec = {};
+    if (wec) co_return pump_end{std::nullopt, true};
+    stats.bytes_out += got;
+    ++stats.chunks;
+  }
+  res.body().data = nullptr;
+  res.body().more = false;
+  ex.stream.expires_after(idle);
+  auto [wec, written] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+  ex.stream.expires_never();
+  if (wec) co_return pump_end{std::nullopt, true};
+  co_return pump_end{};
+}
+
+// Completes when the client closes or resets its connection (true), or is cancelled (false).
+// Bytes a client sends meanwhile (a pipelined request) are kept in its buffer.
+asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn) {
+  for (;;) {
+    auto [ec, n] = co_await ex.stream.socket().async_read_some(ex.buffer.prepare(4096), use_tuple);
+    if (ec == asio::error::operation_aborted) co_return false;
+    if (ec) {
+      beast::error_code ignored;
+      conn.stream.socket().close(ignored);  // the node sees the close and stops generating
+      co_return true;
+    }
+    ex.buffer.commit(n);
+    if (ex.buffer.size() >= 64 * 1024) {  // enough pipelined input; stop reading until the relay ends
+      asio::steady_timer park(co_await asio::this_coro::executor, std::chrono::hours(24));
+      co_await park.async_wait(use_tuple);
+      co_return false;
+    }
+  }
+}
+
+// The client's response header, copied from the node's.
+void prepare_client_header(const response_parser& p, client_response& res, const http::exchange& ex) {
+  const auto& up = p.get();
+  res.result(up.result_int());
+  res.version(11);
+  http::copy_end_to_end_fields(up.base(), res.base());
+  res.set("X-Request-Id", ex.request_id);
+  if (auto len = p.content_length()) res.content_length(*len);
+  else res.chunked(true);
+  res.keep_alive(ex.keep_alive && !ex.draining());
+  res.body().data = nullptr;
+  res.body().more = true;
+}
+
+bool is_event_stream(const response_parser& p) {
+  auto type = p.get()[bhttp::field::content_type];
+  return type.size() >= 17 && beast::iequals(type.substr(0, 17), "text/event-stream");
+}
+
+}  // namespace
+
+asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, upstream_request& up,
+                                             const attempt_context& ctx, attempt_stats& stats) {
+  auto& pool = target.pool();
+  bool allow_reuse = true;
+  for (int fresh_retry = 0;; ++fresh_retry) {
+    auto got = co_await pool.acquire(allow_reuse);
+    if (!got) {
+      ctx.metrics.upstream_error(target.name(), got.err().code());
+      target.on_traffic(true);
+      co_return attempt_result{ctx.may_retry ? attempt_end::retry : attempt_end::failed, got.err(), false};
+    }
+    connection_ptr conn = std::move(got->conn);
+    stats.reused = got->reused;
+    stats.connect_ms = got->connect_seconds * 1000.0;
+    up.set(bhttp::field::host, target.config().url.host_header());
+
+    auto sent_at = std::chrono::steady_clock::now();
+    conn->stream.expires_after(ctx.config.response_timeout);
+    auto [wec, written] = co_await bhttp::async_write(conn->stream, up, use_tuple);
+    response_parser p;
+    p.body_limit(boost::none);
+    p.header_limit(64 * 1024);
+    beast::error_code ec = wec;
+    if (!ec) {
+      auto [rec, read] = co_await bhttp::async_read_header(conn->stream, conn->buffer, p, use_tuple);
+      ec = rec;
+    }
+    if (ec) {
+      // A pooled connection the node closed while idle: try once more on a fresh one.
+      if (stats.reused && fresh_retry == 0 && nothing_received(ec)) {
+        pool.discard(std::move(conn), "stale");
+        ctx.metrics.retry("stale_connection");
+        allow_reuse = false;
+        continue;
+      }
+      auto err = upstream_failure(ec, "before answering", target);
+      pool.discard(std::move(conn), "error");
+      ctx.metrics.upstream_error(target.name(), err.code());
+      target.on_traffic(true);
+      bool retry = ctx.may_retry && err.kind != http::error_kind::upstream_timeout;
+      co_return attempt_result{retry ? attempt_end::retry : attempt_end::failed, err, false};
+    }
+    stats.ttfb_ms = ms_since(sent_at);
+    stats.status = p.get().result_int();
+    target.on_traffic(stats.status >= 500);
+    if (stats.status >= 500 && ctx.may_retry) {
+      pool.discard(std::move(conn), "retry_5xx");
+      ctx.metrics.upstream_error(target.name(), "status_5xx");
+      auto err = http::make_error(http::error_kind::upstream_bad_response,
+                                  "node " + target.name() + " answered " + std::to_string(stats.status));
+      co_return attempt_result{attempt_end::retry, err, false};
+    }
+
+    // From here on the client gets this node's answer.
+    client_response res;
+    prepare_client_header(p, res, ex);
+    client_serializer sr{res};
+    ex.stream.expires_after(ctx.config.stream_idle_timeout);
+    auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
+    if (hec) {
+      pool.discard(std::move(conn), "client_disconnect");
+      co_return attempt_result{attempt_end::relayed, std::nullopt, true};
+    }
+    auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
+                             watch_client(ex, *conn));
+    ex.stream.expires_never();
+    attempt_result result{attempt_end::relayed, std::nullopt, false};
+    if (outcome.index() == 1) {
+      result.client_gone = true;
+    } else {
+      auto& end = std::get<0>(outcome);
+      result.client_gone = end.client_gone;
+      result.err = end.err;
+    }
+    if (result.client_gone) {
+      ex.keep_alive = false;
+      pool.discard(std::move(conn), "client_disconnect");
+      co_return result;
+    }
+    if (result.err) {
+      ctx.metrics.upstream_error(target.name(), result.err->code());
+      pool.discard(std::move(conn), "error");
+      // The header is out: end an event stream with an SSE error event, else cut the connection.
+      if (res.chunked() && is_event_stream(p)) {
+        std::string event = http::sse_error_event(*result.err);
+        res.body().data = event.data();
+        res.body().size = event.size();
+        res.body().more = true;
+        ex.stream.expires_after(std::chrono::seconds(5));
+        auto [e1, n1] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+        res.body().data = nullptr;
+        res.body().more = false;
+        auto [e2, n2] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+        ex.stream.expires_never();
+        if ((e1 && e1 != bhttp::error::need_buffer) || e2) ex.keep_alive = false;
+      } else {
+        ex.keep_alive = false;
+      }
+      co_return result;
+    }
+    pool.release(std::move(conn), p.keep_alive());
+    if (!res.keep_alive()) ex.keep_alive = false;
+    co_return result;
+  }
+}
+
+}  // namespace laneway::gateway

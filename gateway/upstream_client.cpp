@@ -1,0 +1,82 @@
+// Node connections and the probe GET (see upstream_client.hpp).
+#include "gateway/upstream_client.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cerrno>
+
+namespace laneway::gateway {
+
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<http::result<bool>> connect_node(beast::tcp_stream& stream, const node_url& url,
+                                                 std::chrono::milliseconds timeout) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(url.host, ec);
+  stream.expires_after(timeout);
+  if (!ec) {
+    auto [cec] = co_await stream.async_connect(tcp::endpoint(address, url.port), use_tuple);
+    ec = cec;
+  } else {
+    tcp::resolver resolver(co_await asio::this_coro::executor);
+    auto [rec, results] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_tuple);
+    if (rec) {
+      co_return http::make_error(http::error_kind::upstream_connect, "cannot resolve " + url.host + ": " + rec.message());
+    }
+    auto [cec, endpoint] = co_await stream.async_connect(results, use_tuple);
+    ec = cec;
+  }
+  stream.expires_never();
+  if (ec == beast::error::timeout) {
+    co_return http::make_error(http::error_kind::upstream_connect, "connect to " + url.text() + " timed out");
+  }
+  if (ec) co_return http::make_error(http::error_kind::upstream_connect, "connect to " + url.text() + ": " + ec.message());
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  co_return true;
+}
+
+asio::awaitable<http::result<string_response>> get_on(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                      const node_url& url, const std::string& path,
+                                                      std::chrono::milliseconds timeout, std::size_t max_body) {
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url.prefix + path, 11};
+  req.set(bhttp::field::host, url.host_header());
+  req.set(bhttp::field::user_agent, "laneway-gateway");
+  req.set(bhttp::field::accept, "application/json");
+  req.keep_alive(true);
+  stream.expires_after(timeout);
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, use_tuple);
+  if (wec) {
+    co_return http::make_error(http::error_kind::upstream_reset, "GET " + path + ": " + wec.message());
+  }
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(max_body);
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+  stream.expires_never();
+  if (rec == beast::error::timeout) {
+    co_return http::make_error(http::error_kind::upstream_timeout, "GET " + path + " timed out");
+  }
+  if (rec) co_return http::make_error(http::error_kind::upstream_bad_response, "GET " + path + ": " + rec.message());
+  co_return parser.release();
+}
+
+bool connection_dead(beast::tcp_stream& stream) {
+  auto& socket = stream.socket();
+  if (!socket.is_open()) return true;
+  char byte;
+  ssize_t r = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (r == 0) return true;   // orderly close by the node
+  if (r > 0) return true;    // bytes nobody asked for: the connection is out of step
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace laneway::gateway
