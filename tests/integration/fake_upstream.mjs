@@ -42,6 +42,8 @@
 //                       (streams included; `hang` and held non-stream requests too)
 //     reset_streams     responses this server cut on purpose (reset-mid-stream)
 //     held              requests currently waiting for a release
+//     last_headers, last_body   of the last POST to /v1/* (health probes and model listings
+//                       do not overwrite them); `recent` lists the last 32 requests of any kind
 //   POST /_control   JSON object, any of:
 //     {"health": 200|503|"hang"}  status of GET /health ("hang": never answer probes)
 //     {"release": true}           finish every held request
@@ -348,9 +350,11 @@ async function handleApi(req, res, path, kind, entry) {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
     counters.last_body = raw.toString('utf8');
+    counters.last_headers = { ...req.headers };
     return sendError(res, 400, 'request body is not valid JSON', 'invalid_request_error', 'invalid_json');
   }
   counters.last_body = body;
+  counters.last_headers = { ...req.headers };
   entry.model = body && body.model;
   entry.stream = Boolean(body && body.stream);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -583,7 +587,6 @@ const server = http.createServer({ noDelay: true }, (req, res) => {
 
   counters.requests += 1;
   counters.requests_by_path[path] = (counters.requests_by_path[path] ?? 0) + 1;
-  counters.last_headers = { ...req.headers };
   const entry = { method, path, headers: { ...req.headers } };
   counters.recent.push(entry);
   if (counters.recent.length > RECENT_MAX) counters.recent.shift();

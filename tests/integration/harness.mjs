@@ -543,6 +543,13 @@ export function request(url, { method, headers = {}, body, json, timeoutMs = 100
     hdrs['content-length'] = Buffer.byteLength(payload);
   }
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn, v) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn(v);
+    };
     const req = http.request(
       {
         host: u.hostname,
@@ -554,35 +561,38 @@ export function request(url, { method, headers = {}, body, json, timeoutMs = 100
       },
       (res) => {
         const parts = [];
+        const partial = () => Buffer.concat(parts).toString('utf8');
         res.on('data', (c) => parts.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(parts).toString('utf8');
+          const text = partial();
           let parsed;
           try {
             parsed = JSON.parse(text);
           } catch {
             parsed = undefined;
           }
-          clearTimeout(timer);
-          resolve({ status: res.statusCode, headers: res.headers, text, json: parsed });
+          settle(resolve, { status: res.statusCode, headers: res.headers, text, json: parsed });
         });
-        res.on('error', (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
-        res.on('aborted', () => {
-          clearTimeout(timer);
-          reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET', partial: Buffer.concat(parts).toString('utf8') }));
+        const cut = (e) =>
+          settle(
+            reject,
+            Object.assign(new Error(`response from ${url} cut short: ${e?.message ?? 'closed'}`), {
+              code: e?.code ?? 'ECONNRESET',
+              status: res.statusCode,
+              partial: partial(),
+            }),
+          );
+        res.on('error', cut);
+        res.on('aborted', () => cut(new Error('aborted')));
+        res.on('close', () => {
+          if (!res.complete) cut(new Error('connection closed before the end of the body'));
         });
       },
     );
     const timer = setTimeout(() => {
       req.destroy(new Error(`request ${method ?? ''} ${url} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    req.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    req.on('error', (e) => settle(reject, e));
     if (payload !== undefined) req.write(payload);
     req.end();
   });
@@ -770,6 +780,43 @@ export function rawRequest(port, data, { timeoutMs = 5000, host = '127.0.0.1', e
       }
     });
   });
+}
+
+// Parses the first HTTP response in `text` (as rawRequest returns it) into
+// {status, headers (lower-case names), text, json}; handles Content-Length and chunked bodies.
+export function parseRawResponse(text) {
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return { status: 0, headers: {}, text: '', json: undefined };
+  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  const headers = {};
+  for (const l of lines) {
+    const c = l.indexOf(':');
+    if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
+  }
+  let body = text.slice(end + 4);
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    let out = '';
+    let rest = body;
+    for (;;) {
+      const nl = rest.indexOf('\r\n');
+      if (nl < 0) break;
+      const size = Number.parseInt(rest.slice(0, nl), 16);
+      if (!Number.isFinite(size) || size === 0) break;
+      out += rest.slice(nl + 2, nl + 2 + size);
+      rest = rest.slice(nl + 2 + size + 2);
+    }
+    body = out;
+  } else if (headers['content-length'] !== undefined) {
+    body = Buffer.from(body).subarray(0, Number(headers['content-length'])).toString('utf8');
+  }
+  let json;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  return { status: m ? Number(m[1]) : 0, headers, text: body, json };
 }
 
 // The body of an OpenAI error response, checked for shape. Returns json.error.

@@ -2,13 +2,13 @@
 // OpenAI-style error body {"error":{"message","type","param","code"}}.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import {
   chatBody,
   cleanupAll,
   errorOf,
   gatewayConfig,
   parsePrometheus,
+  parseRawResponse,
   rawRequest,
   request,
   startCluster,
@@ -113,38 +113,50 @@ describe('routes and errors (one healthy node)', () => {
     assert.ok(get('ready', '200') >= 1, 'ready 200');
   });
 
+  // Raw sockets: the gateway answers and closes while the client may still be sending, and a
+  // client library may report the reset instead of the answer.
   test('431 when the request header is too large', async () => {
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      json: chatBody('m1'),
-      headers: { 'x-padding': 'p'.repeat(6000) },
-    });
-    assertOpenAIError(r, 431);
+    const body = JSON.stringify(chatBody('m1'));
+    const raw = await rawRequest(
+      gw.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(6000)}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assertOpenAIError(parseRawResponse(raw.text), 431);
   });
 
   test('413 when the body is too large (content-length)', async () => {
-    const r = await request(`${gw.url}/v1/chat/completions`, {
-      json: chatBody('m1', { messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
-    });
-    assertOpenAIError(r, 413);
+    const body = JSON.stringify(chatBody('m1', { messages: [{ role: 'user', content: 'x'.repeat(4096) }] }));
+    const raw = await rawRequest(
+      gw.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assertOpenAIError(parseRawResponse(raw.text), 413);
   });
 
   test('413 when a chunked body grows too large', async () => {
-    const r = await new Promise((resolve, reject) => {
-      const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, json: JSON.parse(text) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-      const body = JSON.stringify(chatBody('m1', { messages: [{ role: 'user', content: 'y'.repeat(4096) }] }));
-      req.write(body.slice(0, 1000));
-      req.write(body.slice(1000, 3000));
-      req.end(body.slice(3000));
-    });
-    assertOpenAIError(r, 413);
+    const body = JSON.stringify(chatBody('m1', { messages: [{ role: 'user', content: 'y'.repeat(4096) }] }));
+    const chunks = [body.slice(0, 1000), body.slice(1000, 3000), body.slice(3000)]
+      .map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`)
+      .join('');
+    const raw = await rawRequest(
+      gw.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
+    );
+    assertOpenAIError(parseRawResponse(raw.text), 413);
+  });
+
+  test('a small chunked body is accepted', async () => {
+    const body = JSON.stringify(chatBody('m1'));
+    const raw = await rawRequest(
+      gw.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `${Buffer.byteLength(body.slice(0, 10)).toString(16)}\r\n${body.slice(0, 10)}\r\n` +
+        `${Buffer.byteLength(body.slice(10)).toString(16)}\r\n${body.slice(10)}\r\n0\r\n\r\n`,
+    );
+    const r = parseRawResponse(raw.text);
+    assert.equal(r.status, 200, raw.text);
+    assert.equal(r.json.object, 'chat.completion');
   });
 
   test('404 not_found for an unknown route', async () => {
@@ -237,31 +249,13 @@ describe('no healthy node', () => {
   });
 });
 
-describe('server limits and deadlines', () => {
+describe('connection cap', () => {
   let gw;
   before(async () => {
     ({ gw } = await startCluster({
       nodes: [{ name: 'a', models: ['m1'] }],
-      server: { max_connections: 3, header_timeout: '300ms', body_timeout: '300ms', idle_timeout: '5s' },
+      server: { max_connections: 3, idle_timeout: '5s' },
     }));
-  });
-
-  test('408 when the request header does not arrive in time', async () => {
-    const t0 = Date.now();
-    const r = await rawRequest(gw.port, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 4000 });
-    assert.equal(r.status, 408, r.text);
-    assert.equal(r.closed, true, 'the connection is closed');
-    assert.ok(Date.now() - t0 < 3000);
-  });
-
-  test('408 when the body does not arrive in time', async () => {
-    const r = await rawRequest(
-      gw.port,
-      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model":',
-      { timeoutMs: 4000 },
-    );
-    assert.equal(r.status, 408, r.text);
-    assert.equal(r.closed, true);
   });
 
   test('503 too_many_connections past max_connections; served again once they close', async () => {
