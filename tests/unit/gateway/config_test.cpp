@@ -1,0 +1,133 @@
+// Config loading: the shipped example loads; every invalid value is rejected naming its key.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "gateway/config.hpp"
+#include "gateway/duration.hpp"
+#include "gateway/url.hpp"
+
+using namespace laneway::gateway;
+
+namespace {
+const std::string node = "\n[[nodes]]\nurl = \"http://127.0.0.1:9000\"\n";
+
+// The config_error message for `text`, or "" when it loads.
+std::string error_of(const std::string& text) {
+  try {
+    auto c = parse_config(text, "t.toml");
+    validate(c, "t.toml");
+    return "";
+  } catch (const config_error& e) {
+    return e.what();
+  }
+}
+}  // namespace
+
+TEST_SUITE("gateway") {
+  TEST_CASE("conf/gateway.toml loads with its documented values") {
+    auto c = load_config_file(std::string(LANEWAY_SOURCE_DIR) + "/conf/gateway.toml");
+    validate(c, "conf/gateway.toml");
+    CHECK(c.server.listen.host == "127.0.0.1");
+    CHECK(c.server.listen.port == 8080);
+    CHECK(c.server.io_threads == 2);
+    CHECK(c.upstream.retries == 1);
+    CHECK(c.health.interval == std::chrono::seconds(2));
+    REQUIRE(c.nodes.size() == 2);
+    CHECK(c.nodes[0].name == "mac-studio-1");
+    CHECK(c.nodes[1].url.port == 8082);
+    CHECK(c.routing.policy == "least_in_flight");
+  }
+
+  TEST_CASE("defaults apply when tables are absent") {
+    auto c = parse_config(node, "t.toml");
+    validate(c, "t.toml");
+    CHECK(c.server.max_body_bytes == 16u * 1024 * 1024);
+    CHECK(c.nodes[0].name == "127.0.0.1:9000");
+    CHECK(c.nodes[0].kind == "openai");
+  }
+
+  TEST_CASE("invalid values are rejected naming the key") {
+    struct row {
+      std::string toml;
+      std::string key;
+    };
+    const row table[] = {
+        {"[server]\nio_threads = 0\n" + node, "server.io_threads"},
+        {"[server]\nio_threads = \"two\"\n" + node, "server.io_threads"},
+        {"[server]\nlisten = \"nohost\"\n" + node, "server.listen"},
+        {"[server]\nlisten = \"127.0.0.1:99999\"\n" + node, "server.listen"},
+        {"[server]\nheader_timeout = \"5 parsecs\"\n" + node, "server.header_timeout"},
+        {"[server]\nbody_timeout = \"-1s\"\n" + node, "server.body_timeout"},
+        {"[server]\nmax_body_bytes = 1\n" + node, "server.max_body_bytes"},
+        {"[server]\ncolour = \"blue\"\n" + node, "server.colour"},
+        {"[upstream]\nretries = 99\n" + node, "upstream.retries"},
+        {"[upstream]\npool_idle_timeout = \"10m\"\nmax_connection_age = \"1m\"\n" + node, "upstream.pool_idle_timeout"},
+        {"[health]\npath = \"health\"\n" + node, "health.path"},
+        {"[health]\ntimeout = \"5s\"\ninterval = \"1s\"\n" + node, "health.timeout"},
+        {"[routing]\npolicy = \"magic\"\n" + node, "routing.policy"},
+        {"[log]\nlevel = \"loud\"\n" + node, "log.level"},
+        {"[[nodes]]\nname = \"x\"\n", "nodes[0].url"},
+        {"[[nodes]]\nurl = \"ftp://h:1\"\n", "nodes[0].url"},
+        {"[[nodes]]\nurl = \"https://h:1\"\n", "nodes[0].url"},
+        {"[[nodes]]\nurl = \"http://h:1\"\nkind = \"tgi\"\n", "nodes[0].kind"},
+        {"[[nodes]]\nurl = \"http://h:1\"\nmodels = [1]\n", "nodes[0].models"},
+        {"[[nodes]]\nurl = \"http://h:1\"\nname = \"a b\"\n", "nodes[0].name"},
+        {"[[nodes]]\nurl = \"http://h:1\"\nname = \"a\"\n[[nodes]]\nurl = \"http://h:2\"\nname = \"a\"\n", "nodes[1].name"},
+        {"[[nodes]]\nurl = \"http://h:1\"\nweight = 3\n", "nodes[0].weight"},
+        {"nodes = 3\n", "nodes"},
+        {"[server]\n", "nodes"},
+        {"unknown_top = 1\n" + node, "unknown_top"},
+        {"[server\n", "t.toml:1"},
+    };
+    for (const auto& r : table) {
+      CAPTURE(r.toml);
+      auto msg = error_of(r.toml);
+      REQUIRE_FALSE(msg.empty());
+      CHECK(msg.find(r.key) != std::string::npos);
+      CHECK(msg.find("t.toml") == 0);
+    }
+  }
+
+  TEST_CASE("command-line nodes are named by host:port") {
+    gateway_config c;
+    add_node_url(c, "http://localhost:8081/v");
+    validate(c, "cli");
+    CHECK(c.nodes[0].name == "localhost:8081");
+    CHECK(c.nodes[0].url.prefix == "/v");
+    CHECK_THROWS_AS(add_node_url(c, "localhost:8081"), config_error);
+  }
+
+  TEST_CASE("durations") {
+    CHECK(parse_duration("250ms") == millis(250));
+    CHECK(parse_duration("2s") == millis(2000));
+    CHECK(parse_duration("1.5m") == millis(90'000));
+    CHECK(parse_duration("1h") == millis(3'600'000));
+    CHECK(parse_duration("3") == millis(3000));
+    for (auto bad : {"", "s", "1d", "-2s", "1e300s", "nan"}) {
+      CAPTURE(bad);
+      std::string why;
+      CHECK_FALSE(parse_duration(bad, &why));
+      CHECK_FALSE(why.empty());
+    }
+  }
+
+  TEST_CASE("node urls and listen addresses") {
+    auto u = parse_node_url("http://[::1]:8000/");
+    REQUIRE(u);
+    CHECK(u->host == "::1");
+    CHECK(u->host_header() == "[::1]:8000");
+    CHECK(u->prefix.empty());
+    auto d = parse_node_url("http://example.org");
+    REQUIRE(d);
+    CHECK(d->port == 80);
+    CHECK(d->host_header() == "example.org");
+    CHECK_FALSE(parse_node_url("http://h:0"));
+    CHECK_FALSE(parse_node_url("http://user:pw@h:1"));
+    auto hp = parse_host_port("[::]:0");
+    REQUIRE(hp);
+    CHECK(hp->host == "::");
+    CHECK_FALSE(parse_host_port(":80"));
+    CHECK_FALSE(parse_host_port("h:x"));
+  }
+}
