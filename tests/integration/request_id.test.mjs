@@ -3,6 +3,7 @@
 // shape of the access log line.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { chatBody, cleanupAll, openStream, request, startCluster } from './harness.mjs';
 
 after(cleanupAll);
@@ -99,7 +100,11 @@ describe('access log', () => {
   });
 
   test('one JSON line per proxied request with the documented fields', async () => {
-    const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), headers: { 'x-request-id': 'log-line-1' } });
+    // A keep-alive client (see pool.test.mjs: a one-shot client closing right after the
+    // response can be logged as a client disconnect).
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), headers: { 'x-request-id': 'log-line-1' }, agent });
+    agent.destroy();
     assert.equal(r.status, 200);
     const line = await gw.waitForLog((l) => l.msg === 'request' && l.request_id === 'log-line-1', 5000);
     for (const k of [
