@@ -214,6 +214,67 @@ describe('routes and errors (one healthy node)', () => {
     assertOpenAIError(r, 502);
   });
 
+  test('a node slower than usual but within response_timeout is fine', async () => {
+    const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), headers: { 'x-fake-behavior': 'slow-headers-ms:150' } });
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('a query string does not change the route', async () => {
+    const r = await request(`${gw.url}/v1/chat/completions?api-version=1`, { json: chatBody('m1') });
+    assert.equal(r.status, 200, r.text);
+    const m = await request(`${gw.url}/v1/models?limit=5`);
+    assert.equal(m.status, 200);
+  });
+
+  test('pipelined requests on one connection are answered in order', async () => {
+    const body = (model) => JSON.stringify(chatBody(model));
+    const one = (model, id, close) =>
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nContent-Type: application/json\r\n` +
+      `${close ? 'Connection: close\r\n' : ''}Content-Length: ${Buffer.byteLength(body(model))}\r\n\r\n${body(model)}`;
+    const raw = await rawRequest(gw.port, one('m1', 'pipe-1', false) + one('m2', 'pipe-2', false) + one('m1', 'pipe-3', true), {
+      timeoutMs: 5000,
+    });
+    const statuses = [...raw.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((x) => Number(x[1]));
+    assert.deepEqual(statuses, [200, 200, 200], raw.text.slice(0, 500));
+    const ids = [...raw.text.matchAll(/^x-request-id: (\S+)/gim)].map((x) => x[1]);
+    assert.deepEqual(ids, ['pipe-1', 'pipe-2', 'pipe-3']);
+    const models = [...raw.text.matchAll(/"model":"(m\d)"/g)].map((x) => x[1]);
+    assert.deepEqual(models, ['m1', 'm2', 'm1']);
+  });
+
+  test('Expect: 100-continue gets 100 Continue, then the answer', async () => {
+    const net = await import('node:net');
+    const body = JSON.stringify(chatBody('m1'));
+    const text = await new Promise((resolve, reject) => {
+      const sock = net.connect({ port: gw.port, host: '127.0.0.1' });
+      let data = '';
+      let sentBody = false;
+      const timer = setTimeout(() => {
+        sock.destroy();
+        resolve(data);
+      }, 5000);
+      sock.on('connect', () =>
+        sock.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        ),
+      );
+      sock.on('data', (d) => {
+        data += d;
+        if (!sentBody && /^HTTP\/1\.1 100/.test(data)) {
+          sentBody = true;
+          sock.write(body);
+        }
+      });
+      sock.on('close', () => {
+        clearTimeout(timer);
+        resolve(data);
+      });
+      sock.on('error', reject);
+    });
+    assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/, text.slice(0, 300));
+  });
+
   test('a malformed request line gets 400 and the connection is closed', async () => {
     const r = await rawRequest(gw.port, 'THIS IS NOT HTTP\r\n\r\n', { timeoutMs: 3000 });
     assert.equal(r.status, 400, r.text);

@@ -2,7 +2,7 @@
 // content is relayed unchanged, and the in-flight gauge follows the stream.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chatBody, cleanupAll, openStream, startCluster, waitFor } from './harness.mjs';
+import { chatBody, cleanupAll, openStream, request, startCluster, waitFor } from './harness.mjs';
 
 after(cleanupAll);
 
@@ -21,6 +21,7 @@ describe('streaming relay', () => {
     });
     assert.equal(s.status, 200);
     assert.match(String(s.headers['content-type']), /^text\/event-stream/);
+    assert.equal(s.headers['x-fake-upstream'], 'a', 'the node response headers are relayed');
     const first = await s.nextEvent(5000);
     assert.ok(first, 'first event relayed before the node finished');
     const chunk = JSON.parse(first.data);
@@ -105,5 +106,50 @@ describe('streaming relay', () => {
       assert.equal(ids.size, 1, 'every event of a stream belongs to one completion');
     });
     await waitFor(async () => (await gw.metric('laneway_in_flight_requests', { node: 'a' })) === 0, 3000, 'in-flight back to 0');
+  });
+});
+
+describe('relay of large bodies and silent streams', () => {
+  let gw;
+  let up;
+  before(async () => {
+    ({ gw, up } = await startCluster({
+      nodes: [{ name: 'a', models: ['m1'] }],
+      upstream: { stream_idle_timeout: '400ms' },
+    }));
+  });
+
+  test('a 1 MiB request body reaches the node intact', async () => {
+    const content = 'abcdefghij'.repeat(104858);
+    const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1', { messages: [{ role: 'user', content }] }) });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const st = await up.a.stats();
+    assert.equal(st.last_body.messages[0].content.length, content.length);
+    assert.equal(st.last_body.messages[0].content, content);
+  });
+
+  test('a large non-streaming response is relayed intact', async () => {
+    const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), headers: { 'x-fake-chunks': '30000' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.usage.completion_tokens, 30000);
+    assert.equal(r.json.choices[0].message.content.split(' ').length, 30000);
+    assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.text));
+  });
+
+  test('a stream the node stops feeding ends after stream_idle_timeout with an error event', async () => {
+    await up.a.control({ reset_stats: true });
+    const s = await openStream(`${gw.url}/v1/chat/completions`, {
+      json: chatBody('m1', { stream: true }),
+      headers: { 'x-fake-behavior': 'hold-after-first' },
+    });
+    assert.ok(await s.nextEvent(5000));
+    const t0 = Date.now();
+    await s.end(5000);
+    const took = Date.now() - t0;
+    assert.ok(took >= 300 && took < 3000, `ended after ${took} ms (stream_idle_timeout 400ms)`);
+    const last = s.events.at(-1);
+    assert.equal(last.event, 'error', s.text);
+    assert.equal(JSON.parse(last.data).error.code, 'upstream_timeout');
+    await waitFor(async () => (await up.a.stats()).aborted_streams === 1, 3000, 'the node to see its stream closed');
   });
 });
