@@ -198,7 +198,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
 
   std::vector<node*> tried;
   const int max_attempts = 1 + config_.upstream.retries;
-  while (!failure) {
+  for (bool keep_routing = !failure; keep_routing;) {
     std::vector<routing::candidate> candidates;
     bool any_serves = false;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -240,8 +240,8 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
       break;
     }
     failure = result.err;
-    if (result.end == attempt_end::failed) break;
-    metrics_.retry(result.err ? result.err->code() : "unknown");
+    keep_routing = result.end == attempt_end::retry;
+    if (keep_routing) metrics_.retry(result.err ? result.err->code() : "unknown");
   }
 
   if (failure) {

@@ -110,6 +110,16 @@ asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn
   }
 }
 
+// Sends the request and reads the node's response header, within `timeout`.
+asio::awaitable<beast::error_code> send_and_read_head(upstream_connection& conn, upstream_request& up,
+                                                     response_parser& p, std::chrono::milliseconds timeout) {
+  conn.stream.expires_after(timeout);
+  auto [wec, written] = co_await bhttp::async_write(conn.stream, up, use_tuple);
+  if (wec) co_return wec;
+  auto [rec, read] = co_await bhttp::async_read_header(conn.stream, conn.buffer, p, use_tuple);
+  co_return rec;
+}
+
 // The client's response header, copied from the node's.
 void prepare_client_header(const response_parser& p, client_response& res, const http::exchange& ex) {
   const auto& up = p.get();
@@ -148,16 +158,16 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     up.set(bhttp::field::host, target.config().url.host_header());
 
     auto sent_at = std::chrono::steady_clock::now();
-    conn->stream.expires_after(ctx.config.response_timeout);
-    auto [wec, written] = co_await bhttp::async_write(conn->stream, up, use_tuple);
     response_parser p;
     p.body_limit(boost::none);
     p.header_limit(64 * 1024);
-    beast::error_code ec = wec;
-    if (!ec) {
-      auto [rec, read] = co_await bhttp::async_read_header(conn->stream, conn->buffer, p, use_tuple);
-      ec = rec;
+    auto head = co_await (send_and_read_head(*conn, up, p, ctx.config.response_timeout) || watch_client(ex, *conn));
+    if (head.index() == 1) {  // the client left while the node was still thinking
+      ex.keep_alive = false;
+      pool.discard(std::move(conn), "client_disconnect");
+      co_return attempt_result{attempt_end::relayed, std::nullopt, true};
     }
+    beast::error_code ec = std::get<0>(head);
     if (ec) {
       // A pooled connection the node closed while idle: try once more on a fresh one.
       if (stats.reused && fresh_retry == 0 && nothing_received(ec)) {

@@ -29,7 +29,7 @@ struct attempt_stats {
 };
 
 enum class attempt_end {
-  relayed,   // a response (maybe cut short) went to the client
+  relayed,   // done: a response (maybe cut short) went to the client, or the client left
   retry,     // failed before anything reached the client; another node may be tried
   failed,    // failed before anything reached the client; do not try elsewhere
 };

@@ -91,6 +91,39 @@ asio::awaitable<void> server::refuse(tcp::socket socket) {
 
 namespace {
 
+// A deadline for reading a request. Unlike tcp_stream's own timeout, which closes the socket,
+// expiry only cancels the pending read, so the session can still answer 408.
+class read_deadline {
+ public:
+  read_deadline(beast::tcp_stream& stream, std::chrono::milliseconds after)
+      : state_(std::make_shared<state>()), timer_(stream.get_executor()) {
+    stream.expires_never();
+    timer_.expires_after(after);
+    timer_.async_wait([s = state_, &stream](const beast::error_code& ec) {
+      if (ec || s->done) return;
+      s->expired = true;
+      beast::error_code ignored;
+      stream.socket().cancel(ignored);
+    });
+  }
+  ~read_deadline() { finish(); }
+  // Call when the read completed; maps the cancellation it caused to beast::error::timeout.
+  beast::error_code finish(beast::error_code ec = {}) {
+    state_->done = true;
+    timer_.cancel();
+    if (state_->expired && (ec == asio::error::operation_aborted || !ec)) return beast::error::timeout;
+    return ec;
+  }
+
+ private:
+  struct state {
+    bool done = false;
+    bool expired = false;
+  };
+  std::shared_ptr<state> state_;
+  asio::steady_timer timer_;
+};
+
 // Maps a failure while reading a request to what the client is told (nullopt: just close).
 std::optional<error> read_failure(const beast::error_code& ec) {
   if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
@@ -135,8 +168,9 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    stream.expires_after(limits_.header_timeout);
-    auto [hec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    read_deadline header_deadline(stream, limits_.header_timeout);
+    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    beast::error_code hec = header_deadline.finish(header_ec);
     std::string id = hec ? new_request_id() : accept_request_id(parser.get()["X-Request-Id"]);
     std::size_t bytes_in = header_bytes;
     beast::error_code ec = hec;
@@ -149,9 +183,9 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         ec = wec;
       }
       if (!ec) {
-        stream.expires_after(limits_.body_timeout);
+        read_deadline body_deadline(stream, limits_.body_timeout);
         auto [bec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        ec = bec;
+        ec = body_deadline.finish(bec);
         bytes_in += body_bytes;
       }
     }
