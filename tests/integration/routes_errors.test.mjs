@@ -68,6 +68,8 @@ describe('routes and errors (one healthy node)', () => {
     assert.equal(r.json.object, 'chat.completion');
     assert.equal(r.json.model, 'm1');
     assert.equal(r.json.choices[0].message.content, 'Hello from a');
+    assert.equal(r.headers['x-fake-upstream'], 'a', 'end-to-end response headers are relayed');
+    assert.equal(r.headers['keep-alive'], undefined, "the node's hop-by-hop Keep-Alive header is not");
     const s = await up.a.stats();
     assert.equal(s.last_body.model, 'm1', 'the body reaches the node');
     assert.deepEqual(s.last_body.messages, chatBody().messages);
