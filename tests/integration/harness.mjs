@@ -62,6 +62,42 @@ export function withTimeout(promise, ms, what = 'operation') {
 const live = new Set();
 const tempDirs = new Set();
 
+// A reaper process outlives this one only to kill what we started if we die without cleaning up
+// (SIGKILL from a test timeout): it reads "+PID"/"-PID" lines and, when its stdin closes, sends
+// SIGKILL to every PID still listed. fake_upstream.mjs also exits when its stdin closes.
+const REAPER_SOURCE = `
+const pids = new Set();
+let buf = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf('\\n')) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    const pid = Number(line.slice(1));
+    if (line[0] === '+') pids.add(pid);
+    else pids.delete(pid);
+  }
+});
+process.stdin.on('end', () => {
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  process.exit(0);
+});
+`;
+let reaper = null;
+function reap(sign, pid) {
+  if (!pid) return;
+  if (!reaper) {
+    reaper = spawn(process.execPath, ['-e', REAPER_SOURCE], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    reaper.on('error', () => {});
+    reaper.stdin.on('error', () => {});
+    reaper.unref();
+    reaper.stdin.unref?.();
+  }
+  reaper.stdin.write(`${sign}${pid}\n`);
+}
+
 function killAllSync() {
   for (const p of live) {
     try {
@@ -121,11 +157,13 @@ export class Proc extends EventEmitter {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     live.add(this);
+    reap('+', this.child.pid);
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         this.exitCode = code;
         this.signal = signal;
         this.exited = true;
+        reap('-', this.child.pid);
       });
       // 'close' fires after the output streams are drained, so every line is in by then.
       this.child.on('close', () => {
