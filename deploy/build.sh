@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds laneway into build/ (Ninja, ccache when present).
 # Environment: LANEWAY_BUILD_DIR (default build), LANEWAY_BUILD_TYPE (default RelWithDebInfo),
-# extra CMake arguments after the script name.
+# LANEWAY_TARGET (default: everything); extra CMake arguments after the script name.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LANEWAY_BUILD_DIR:-$root/build}
@@ -12,4 +12,4 @@ if [[ "$(uname -s)" == Darwin ]]; then
 fi
 jobs=$( (command -v nproc >/dev/null && nproc) || sysctl -n hw.ncpu)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${extra[@]}" "$@"
-cmake --build "$build" -j "$jobs"
+cmake --build "$build" -j "$jobs" ${LANEWAY_TARGET:+--target "$LANEWAY_TARGET"}

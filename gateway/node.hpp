@@ -25,6 +25,7 @@ class node {
   const std::string& name() const { return config_.name; }
   const node_config& config() const { return config_; }
   const std::string& health_path() const { return health_path_; }
+  const node_metrics& metrics() const { return node_metrics_; }
 
   // The pool of the calling I/O thread.
   upstream_pool& pool() { return *pools_[http::io_pool::thread_index()]; }

@@ -17,6 +17,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
+#include <prometheus/histogram.h>
 
 #include "gateway/http/headers.hpp"
 #include "gateway/http/responses.hpp"
@@ -184,6 +185,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       co_return attempt_result{retry ? attempt_end::retry : attempt_end::failed, err, false};
     }
     stats.ttfb_ms = ms_since(sent_at);
+    target.metrics().ttfb_seconds->Observe(stats.ttfb_ms / 1000.0);
     stats.status = p.get().result_int();
     target.on_traffic(stats.status >= 500);
     if (stats.status >= 500 && ctx.may_retry) {
