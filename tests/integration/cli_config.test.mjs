@@ -167,6 +167,46 @@ url = "http://127.0.0.1:8082"
   });
 });
 
+describe('command-line overrides', () => {
+  const cases = [
+    ['--listen without a port', ['--listen', 'nonsense', '--node', 'http://127.0.0.1:8081'], '--listen'],
+    ['--node with a bad scheme', ['--node', 'ftp://127.0.0.1:21'], '--node'],
+    ['--policy unknown', ['--node', 'http://127.0.0.1:8081', '--policy', 'coin_flip'], '--policy'],
+    ['--log-level unknown', ['--node', 'http://127.0.0.1:8081', '--log-level', 'chatty'], '--log-level'],
+    ['--io-threads 0', ['--node', 'http://127.0.0.1:8081', '--io-threads', '0'], '--io-threads'],
+    ['no node at all', ['--listen', '127.0.0.1:0'], 'nodes'],
+    ['an unknown flag', ['--node', 'http://127.0.0.1:8081', '--frobnicate'], '--frobnicate'],
+  ];
+  for (const [what, args, key] of cases) {
+    test(`rejects ${what} with exit 2`, async () => {
+      const r = await runLaneway(['gateway', ...args, '--check']);
+      assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
+      assert.ok((r.stderr + r.stdout).includes(key), `names ${key}: ${r.stderr}`);
+    });
+  }
+
+  test('flags override the file', async () => {
+    const file = writeTempFile('over.toml', '[server]\nlisten = "127.0.0.1:1"\n' + NODE);
+    const r = await runLaneway(['gateway', '-c', file, '--listen', '127.0.0.1:0', '--check']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('a listen address already in use fails the start with a message', async () => {
+    const net = await import('node:net');
+    const srv = net.createServer();
+    await new Promise((res) => srv.listen(0, '127.0.0.1', res));
+    const port = srv.address().port;
+    try {
+      const r = await runLaneway(['gateway', '--listen', `127.0.0.1:${port}`, '--node', 'http://127.0.0.1:9'], { timeoutMs: 5000 });
+      assert.notEqual(r.code, 0, 'a non-zero exit');
+      assert.ok(r.code !== null, `exited on its own (signal ${r.signal})`);
+      assert.match(r.stderr, /in use|cannot start|bind/i, r.stderr);
+    } finally {
+      srv.close();
+    }
+  });
+});
+
 describe('gateway without a config file', () => {
   test('--listen and --node start a working gateway', async () => {
     const up = await startUpstream({ name: 'solo' });

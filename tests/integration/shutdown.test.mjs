@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { chatBody, cleanupAll, openStream, startCluster, waitFor } from './harness.mjs';
+import { chatBody, cleanupAll, openStream, request, startCluster, waitFor, withTimeout } from './harness.mjs';
 
 after(cleanupAll);
 
@@ -50,6 +50,30 @@ describe('graceful shutdown', () => {
 
     const { code, signal } = await gw.proc.waitExit(5000);
     assert.equal(signal, null);
+    assert.equal(code, 0);
+  });
+
+  test('a plain request in progress at SIGTERM is answered with Connection: close; idle client connections are closed', async () => {
+    const { gw, up } = await startCluster({ nodes: [{ name: 'a', models: ['m1'] }], server: { shutdown_grace: '10s' } });
+    // An idle keep-alive client connection, open before the signal.
+    const idle = net.connect({ port: gw.port, host: '127.0.0.1' });
+    idle.on('error', () => {});
+    const idleClosed = new Promise((resolve) => idle.on('close', resolve));
+    await new Promise((resolve) => idle.once('connect', resolve));
+
+    const pending = request(`${gw.url}/v1/chat/completions`, {
+      json: chatBody('m1'),
+      headers: { 'x-fake-behavior': 'hold-after-first', connection: 'keep-alive' },
+    });
+    await up.a.waitHeld(1);
+    gw.proc.kill('SIGTERM');
+    await withTimeout(idleClosed, 3000, 'the idle client connection to be closed');
+    await up.a.control({ release: true });
+    const r = await pending;
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.object, 'chat.completion');
+    assert.equal(String(r.headers.connection).toLowerCase(), 'close');
+    const { code } = await gw.proc.waitExit(5000);
     assert.equal(code, 0);
   });
 
