@@ -27,7 +27,6 @@ describe('upstream connection pool', () => {
       const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), agent, headers: { 'x-request-id': `seq-${i}` } });
       assert.equal(r.status, 200, r.text);
     }
-    agent.destroy();
     const after = await poolCounters(gw);
     assert.equal(after.opened - before.opened, 1, `opened ${before.opened} → ${after.opened}`);
     assert.ok(after.reused - before.reused >= 2, `reused ${before.reused} → ${after.reused}`);
@@ -40,6 +39,7 @@ describe('upstream connection pool', () => {
     const hist = await gw.metric('laneway_upstream_connect_seconds_count', { node: 'a' });
     assert.ok(hist >= 1, `laneway_upstream_connect_seconds_count{node="a"} = ${hist}`);
     await gw.stop();
+    agent.destroy(); // only now: closing it right after a response races the relay's end
   });
 
   test('sequential one-shot client connections share one upstream connection', async () => {
@@ -69,9 +69,9 @@ describe('upstream connection pool', () => {
     const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), agent });
     assert.equal(r.status, 200);
     const after = await poolCounters(gw);
-    agent.destroy();
     assert.ok(after.opened - before.opened <= 2, `opened ${before.opened} → ${after.opened}`);
     assert.ok(after.reused - before.reused >= 3, `reused ${before.reused} → ${after.reused}`);
+    agent.destroy(); // only now: closing it right after a response races the relay's end
   });
 
   test('a node answering "Connection: close" gets a fresh connection each time', async () => {
@@ -124,12 +124,61 @@ describe('upstream connection pool', () => {
     assert.equal(await idleClosed(), 0);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); // see the first test
     const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), agent });
-    agent.destroy();
     assert.equal(r.status, 200);
     await waitFor(async () => (await idleClosed()) >= 1, 5000, 'the idle connection to be closed (reason idle_timeout)');
     // The next request opens a new connection and works.
     const r2 = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1') });
     assert.equal(r2.status, 200);
     assert.ok((await up.a.stats()).connections >= 2);
+    agent.destroy(); // only now: closing it right after a response races the relay's end
+  });
+
+  test('max_idle_per_node = 0 keeps no idle connection', async () => {
+    const { gw } = await startCluster({
+      nodes: [{ name: 'a', models: ['m1'] }],
+      server: { io_threads: 1 },
+      upstream: { max_idle_per_node: 0 },
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 3; i++) {
+      const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), agent });
+      assert.equal(r.status, 200);
+    }
+    const c = await poolCounters(gw);
+    assert.equal(c.opened, 3);
+    assert.equal(c.reused, 0);
+    // The last connection is closed just after its response went out.
+    await waitFor(
+      async () => (await gw.metric('laneway_upstream_connections_closed_total', { node: 'a', reason: 'pool_full' })) === 3,
+      3000,
+      'three connections closed with reason pool_full',
+    );
+    agent.destroy(); // only now: closing it right after a response races the relay's end
+  });
+
+  test('a connection older than max_connection_age is replaced', async () => {
+    const { gw } = await startCluster({
+      nodes: [{ name: 'a', models: ['m1'] }],
+      server: { io_threads: 1 },
+      upstream: { max_connection_age: '400ms', pool_idle_timeout: '400ms' },
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const t0 = Date.now();
+    // Requests every ~50 ms keep the connection from idling out; its age runs out.
+    await waitFor(
+      async () => {
+        const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody('m1'), agent });
+        assert.equal(r.status, 200);
+        return Date.now() - t0 > 1000;
+      },
+      5000,
+      'a second of traffic',
+      50,
+    );
+    const c = await poolCounters(gw);
+    assert.ok(c.opened >= 2, `opened ${c.opened}`);
+    assert.ok(c.reused >= 5, `reused ${c.reused}`);
+    assert.ok((await gw.metric('laneway_upstream_connections_closed_total', { node: 'a', reason: 'max_age' })) >= 1, 'closed for max_age');
+    agent.destroy(); // only now: closing it right after a response races the relay's end
   });
 });
