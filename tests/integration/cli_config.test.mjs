@@ -62,6 +62,7 @@ describe('config --check', () => {
     for (const f of files) {
       const r = await runLaneway(['gateway', '-c', path.join(dir, f), '--check']);
       assert.equal(r.code, 0, `conf/${f} --check: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stdout, /configuration ok/, `conf/${f}: says so`);
     }
   });
 
@@ -109,6 +110,7 @@ name = "b"
 url = "http://127.0.0.1:8082"
 `);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /configuration ok: 2 node/, r.stdout);
   });
 
   // [what, TOML, the key the message must name]
@@ -189,6 +191,7 @@ describe('command-line overrides', () => {
     const file = writeTempFile('over.toml', '[server]\nlisten = "127.0.0.1:1"\n' + NODE);
     const r = await runLaneway(['gateway', '-c', file, '--listen', '127.0.0.1:0', '--check']);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /listen 127\.0\.0\.1:0\b/, `the flag wins over the file: ${r.stdout}`);
   });
 
   test('a listen address already in use fails the start with a message', async () => {
