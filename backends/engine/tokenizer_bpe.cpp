@@ -5,7 +5,7 @@
 //   2. One symbol per byte in a linked list; every adjacent pair with a merge rule goes in a
 //      min-heap keyed by the rule's rank (ties: the leftmost pair first).
 //   3. Pop the best pair; skip it if either side changed since it was queued; else merge right
-//      into left, look up the merged token, and queue the new neighbour pairs.
+//      into left (the merged token id was resolved at load time) and queue the new neighbours.
 //   4. Emit each symbol's token. A symbol that is not a token (only possible with odd merge
 //      lists) emits, like the peer, the tokens of its printable ASCII bytes and drops the rest.
 // Scratch vectors are thread_local so tokenizing a long text allocates nothing per word.
@@ -30,6 +30,7 @@ struct bigram {
   int32_t left;
   int32_t right;
   uint32_t size;
+  token_id result;  // the merged token (no_token if the merged bytes are not a token)
 };
 
 // Heap order: std::push_heap keeps the "largest" on top, so "less" means a worse merge.
@@ -49,9 +50,8 @@ struct scratch {
 void bpe_tokenize_word(const vocab& v, std::string_view word, std::vector<token_id>& out) {
   if (word.empty()) return;
   if (v.ignore_merges) {
-    const auto it = v.bytes_to_id.find(word);
-    if (it != v.bytes_to_id.end()) {
-      out.push_back(it->second);
+    if (const token_id id = v.bytes_to_id.find(word); id != no_token) {
+      out.push_back(id);
       return;
     }
   }
@@ -74,9 +74,9 @@ void bpe_tokenize_word(const vocab& v, std::string_view word, std::vector<token_
     if (left < 0 || right < 0) return;
     const symbol& l = symbols[left];
     const symbol& r = symbols[right];
-    const int32_t rank = v.find_merge(l.id, word.substr(l.start, l.n), r.id, word.substr(r.start, r.n));
-    if (rank < 0) return;
-    heap.push_back({rank, left, right, l.n + r.n});
+    const merge_map::value m = v.find_merge(l.id, word.substr(l.start, l.n), r.id, word.substr(r.start, r.n));
+    if (m.rank < 0) return;
+    heap.push_back({m.rank, left, right, l.n + r.n, m.result});
     std::push_heap(heap.begin(), heap.end(), worse_merge{});
   };
   for (int32_t i = 1; i < n_bytes; ++i) add(i - 1, i);
@@ -92,8 +92,7 @@ void bpe_tokenize_word(const vocab& v, std::string_view word, std::vector<token_
     r.n = 0;
     l.next = r.next;
     if (r.next >= 0) symbols[r.next].prev = b.left;
-    const auto it = v.bytes_to_id.find(word.substr(l.start, l.n));
-    l.id = it == v.bytes_to_id.end() ? no_token : it->second;
+    l.id = b.result;
     add(l.prev, b.left);
     add(b.left, l.next);
   }

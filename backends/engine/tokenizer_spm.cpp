@@ -60,9 +60,9 @@ void spm_tokenize(const vocab& v, std::string_view text, std::vector<token_id>& 
     const symbol& l = symbols[left];
     const symbol& r = symbols[right];
     const std::string_view joined = text.substr(l.start, l.n + r.n);
-    const auto it = v.text_to_id.find(joined);
-    if (it == v.text_to_id.end()) return;
-    queue.push({v.scores[it->second], left, right, l.n + r.n, it->second});
+    const token_id id = v.text_to_id.find(joined);
+    if (id == no_token) return;
+    queue.push({v.scores[id], left, right, l.n + r.n, id});
   };
   for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
 
@@ -88,9 +88,8 @@ void spm_tokenize(const vocab& v, std::string_view text, std::vector<token_id>& 
       continue;
     }
     const std::string_view piece = text.substr(s.start, s.n);
-    const auto it = v.text_to_id.find(piece);
-    if (it != v.text_to_id.end()) {
-      out.push_back(it->second);
+    if (const token_id id = v.text_to_id.find(piece); id != no_token) {
+      out.push_back(id);
       continue;
     }
     for (const char c : piece) {

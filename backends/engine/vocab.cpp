@@ -61,7 +61,7 @@ void add_unique(std::vector<token_id>& ids, token_id id) {
 void load_merges(const gguf_file& f, vocab& v) {
   const auto merges = f.get_string_array("tokenizer.ggml.merges");
   v.n_merges = merges.size();
-  v.merge_rank.reserve(merges.size());
+  v.merges.reserve(merges.size());
   std::string left, right;
   for (std::size_t r = 0; r < merges.size(); ++r) {
     const std::string_view m = merges[r];
@@ -71,11 +71,11 @@ void load_merges(const gguf_file& f, vocab& v) {
                        " has no space separating its two parts");
     }
     const bool mapped = unicode_to_bytes(m.substr(0, space), left) && unicode_to_bytes(m.substr(space + 1), right);
-    const auto l = mapped ? v.bytes_to_id.find(left) : v.bytes_to_id.end();
-    const auto rr = mapped ? v.bytes_to_id.find(right) : v.bytes_to_id.end();
-    if (l != v.bytes_to_id.end() && rr != v.bytes_to_id.end()) {
-      const uint64_t key = (static_cast<uint64_t>(l->second) << 32) | static_cast<uint32_t>(rr->second);
-      v.merge_rank.emplace(key, static_cast<int32_t>(r));  // first occurrence wins
+    const token_id l = mapped ? v.bytes_to_id.find(left) : no_token;
+    const token_id rr = mapped ? v.bytes_to_id.find(right) : no_token;
+    if (l != no_token && rr != no_token) {
+      const token_id result = v.bytes_to_id.find(left + right);
+      v.merges.insert(l, rr, {static_cast<int32_t>(r), result});  // first occurrence wins
     } else if (mapped) {
       v.merge_rank_by_text.emplace(left + ' ' + right, static_cast<int32_t>(r));
     }
@@ -99,17 +99,16 @@ void load_specials(const gguf_file& f, vocab& v) {
   if (v.add_bos && v.bos == no_token) throw gguf_error(f.name() + ": add_bos_token is set but there is no BOS token");
 
   for (const auto text : eot_texts) {
-    const auto it = v.text_to_id.find(text);
-    if (it == v.text_to_id.end()) continue;
-    if (v.eot == no_token) v.eot = it->second;
-    v.kinds[it->second] = token_kind::control;  // the peer promotes these
+    const token_id id = v.text_to_id.find(text);
+    if (id == no_token) continue;
+    if (v.eot == no_token) v.eot = id;
+    v.kinds[id] = token_kind::control;  // the peer promotes these
   }
   add_unique(v.eog, v.eos);
   add_unique(v.eog, v.eot);
   add_unique(v.eog, v.eom);
   for (const auto text : eog_texts) {
-    const auto it = v.text_to_id.find(text);
-    if (it != v.text_to_id.end()) add_unique(v.eog, it->second);
+    add_unique(v.eog, v.text_to_id.find(text));
   }
 
   for (token_id id = 0; id < static_cast<token_id>(n); ++id) {
@@ -162,19 +161,17 @@ bool vocab::is_control(token_id id) const {
   return id >= 0 && static_cast<std::size_t>(id) < kinds.size() && kinds[id] == token_kind::control;
 }
 
-int32_t vocab::find_merge(token_id left, std::string_view left_bytes, token_id right,
-                          std::string_view right_bytes) const {
-  if (left >= 0 && right >= 0) {
-    const auto it = merge_rank.find((static_cast<uint64_t>(left) << 32) | static_cast<uint32_t>(right));
-    if (it != merge_rank.end()) return it->second;
-    return -1;
-  }
-  if (merge_rank_by_text.empty()) return -1;
+merge_map::value vocab::find_merge(token_id left, std::string_view left_bytes, token_id right,
+                                   std::string_view right_bytes) const {
+  if (left >= 0 && right >= 0) return merges.find(left, right);
+  if (merge_rank_by_text.empty()) return {};
   std::string key;
   key.reserve(left_bytes.size() + 1 + right_bytes.size());
   key.append(left_bytes).append(1, ' ').append(right_bytes);
   const auto it = merge_rank_by_text.find(key);
-  return it == merge_rank_by_text.end() ? -1 : it->second;
+  if (it == merge_rank_by_text.end()) return {};
+  key.erase(left_bytes.size(), 1);
+  return {it->second, bytes_to_id.find(key)};
 }
 
 vocab load_vocab(const gguf_file& f) {
@@ -211,23 +208,18 @@ vocab load_vocab(const gguf_file& f) {
       v.kinds[i] = (types[i] >= 0 && types[i] <= 6) ? static_cast<token_kind>(types[i]) : token_kind::undefined;
     }
   }
-  v.text_to_id.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) v.text_to_id[v.texts[i]] = static_cast<token_id>(i);
+  v.text_to_id.build(v.texts);
 
   std::fill(std::begin(v.byte_token), std::end(v.byte_token), no_token);
   if (v.model == vocab_model::bpe) {
     v.bytes_of.resize(n);
-    v.bytes_to_id.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       if (!unicode_to_bytes(v.texts[i], v.bytes_of[i])) v.bytes_of[i].clear();
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!v.bytes_of[i].empty()) v.bytes_to_id[v.bytes_of[i]] = static_cast<token_id>(i);
-    }
+    v.bytes_to_id.build(v.bytes_of);
     for (int b = 0; b < 256; ++b) {
       const char c = static_cast<char>(b);
-      const auto it = v.bytes_to_id.find(std::string_view(&c, 1));
-      if (it != v.bytes_to_id.end()) v.byte_token[b] = it->second;
+      v.byte_token[b] = v.bytes_to_id.find(std::string_view(&c, 1));
     }
     if (!f.has("tokenizer.ggml.merges")) throw gguf_error(f.name() + ": missing key 'tokenizer.ggml.merges' (gpt2 tokenizer)");
     load_merges(f, v);
@@ -237,12 +229,12 @@ vocab load_vocab(const gguf_file& f) {
     for (int b = 0; b < 256; ++b) {  // SentencePiece byte fallback: <0xXX>, else the byte itself
       char hex[8];
       std::snprintf(hex, sizeof hex, "<0x%02X>", b);
-      auto it = v.text_to_id.find(hex);
-      if (it == v.text_to_id.end()) {
+      token_id id = v.text_to_id.find(hex);
+      if (id == no_token) {
         const char c = static_cast<char>(b);
-        it = v.text_to_id.find(std::string_view(&c, 1));
+        id = v.text_to_id.find(std::string_view(&c, 1));
       }
-      if (it != v.text_to_id.end()) v.byte_token[b] = it->second;
+      v.byte_token[b] = id;
     }
   }
   load_specials(f, v);

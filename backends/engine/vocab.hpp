@@ -9,11 +9,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/engine/token_map.hpp"
+
 namespace laneway::engine {
 
 class gguf_file;
 
-using token_id = int32_t;
 constexpr token_id no_token = -1;
 
 enum class token_kind : uint8_t {
@@ -41,14 +42,14 @@ struct vocab {
   std::vector<std::string> texts;  // as stored (SentencePiece: with ▁; BPE: byte-mapped)
   std::vector<float> scores;       // SentencePiece merge priority (0 when absent)
   std::vector<token_kind> kinds;
-  std::unordered_map<std::string_view, token_id> text_to_id;  // stored text -> id (last wins)
+  token_map text_to_id;  // stored text -> id (last wins)
 
   // Byte-level BPE works on raw bytes: bytes_of[id] is the token's text with the byte map
   // undone (empty when the text has characters outside the map, e.g. special tokens).
   std::vector<std::string> bytes_of;
-  std::unordered_map<std::string_view, token_id> bytes_to_id;
-  token_id byte_token[256];                           // bytes_to_id of each single byte
-  std::unordered_map<uint64_t, int32_t> merge_rank;   // (left id << 32 | right id) -> rank
+  token_map bytes_to_id;
+  token_id byte_token[256];  // bytes_to_id of each single byte (SentencePiece: its byte token)
+  merge_map merges;          // (left id, right id) -> rank and merged token
   std::unordered_map<std::string, int32_t> merge_rank_by_text;  // merges whose parts are not tokens: "a b"
   std::size_t n_merges = 0;
 
@@ -67,8 +68,9 @@ struct vocab {
   std::size_t size() const { return texts.size(); }
   bool is_eog(token_id id) const;
   bool is_control(token_id id) const;
-  int32_t find_merge(token_id left, std::string_view left_bytes, token_id right,
-                     std::string_view right_bytes) const;
+  // The merge rule for two adjacent BPE symbols (rank -1 when none).
+  merge_map::value find_merge(token_id left, std::string_view left_bytes, token_id right,
+                              std::string_view right_bytes) const;
 };
 
 // Builds the vocabulary from a GGUF file's tokenizer.ggml.* keys. Throws gguf_error naming the
