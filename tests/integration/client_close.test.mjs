@@ -17,10 +17,10 @@ describe('client closing after a complete response', () => {
     ['node keeps its connection', {}],
     ['node closes its connection', { 'x-fake-behavior': 'close-after-response' }],
   ]) {
-    test(`100 one-shot requests are not client disconnects (${what})`, async () => {
+    test(`300 one-shot requests are not client disconnects (${what})`, async () => {
       const before = await gw.metric('laneway_client_disconnects_total');
       const ids = [];
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         const id = `oneshot-${what.replace(/\W+/g, '-')}-${i}`;
         ids.push(id);
         // request() uses a fresh connection with "Connection: close" and closes it as soon as
