@@ -72,13 +72,21 @@ std::string address_in(const std::string& line) {
 // The loopback port a process listens on, found through /proc: its socket inodes matched
 // against LISTEN rows of /proc/net/tcp. The `listening` log line is info level, so at
 // --log-level warn this is the only way to learn the port of `--listen 127.0.0.1:0`.
-std::string listening_address_from_proc(pid_t pid) {
+std::set<std::string> socket_inodes(const std::string& fd_dir) {
   std::set<std::string> inodes;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(fd_dir, ec)) {
     auto link = std::filesystem::read_symlink(entry.path(), ec).string();
     if (link.rfind("socket:[", 0) == 0) inodes.insert(link.substr(8, link.size() - 9));
   }
+  return inodes;
+}
+
+std::string listening_address_from_proc(pid_t pid) {
+  // Right after fork the child still holds the bench's own sockets (until it closes them before
+  // exec): skip every socket this process holds too.
+  std::set<std::string> inodes = socket_inodes("/proc/" + std::to_string(pid) + "/fd");
+  for (const auto& own : socket_inodes("/proc/self/fd")) inodes.erase(own);
   if (inodes.empty()) return "";
   std::ifstream table("/proc/net/tcp");
   std::string line;
