@@ -226,6 +226,12 @@ vocab load_vocab(const gguf_file& f) {
     v.ignore_merges = v.pre_name == "llama3" || v.pre_name == "llama-v3" || v.pre_name == "llama-bpe" ||
                       v.pre_name == "falcon3";
   } else {
+    v.spm_words_independent = std::none_of(v.texts.begin(), v.texts.end(), [](const std::string& t) {
+      for (std::size_t at = t.find("\xE2\x96\x81", 1); at != std::string::npos; at = t.find("\xE2\x96\x81", at + 1)) {
+        if (at < 3 || t.compare(at - 3, 3, "\xE2\x96\x81") != 0) return true;
+      }
+      return false;
+    });
     for (int b = 0; b < 256; ++b) {  // SentencePiece byte fallback: <0xXX>, else the byte itself
       char hex[8];
       std::snprintf(hex, sizeof hex, "<0x%02X>", b);

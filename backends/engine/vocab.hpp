@@ -58,6 +58,9 @@ struct vocab {
   bool add_bos = false, add_eos = false;
   bool add_space_prefix = true;  // SentencePiece: prefix raw text with a space
   bool ignore_merges = false;    // BPE: a pre-token that is itself a token skips merging
+  // SentencePiece: no token has ▁ right after another character, so no merge can cross the
+  // boundary before a word's ▁ and each word can be merged on its own (see tokenizer_spm.cpp).
+  bool spm_words_independent = false;
 
   // Control, user-defined and unknown tokens, longest text first: matched verbatim before
   // splitting (control and unknown only when special parsing is on).

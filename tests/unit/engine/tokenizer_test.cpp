@@ -170,6 +170,23 @@ TEST_SUITE("engine") {
     }
   }
 
+  TEST_CASE("tokenizer: SentencePiece per-word heaps give the same ids as one heap over the text") {
+    const gguf_file f = gguf_file::open(data_path("tokenizer/ggml-vocab-llama-spm.gguf"));
+    vocab whole = load_vocab(f);
+    REQUIRE(whole.spm_words_independent);
+    whole.spm_words_independent = false;
+    const tokenizer fast = tokenizer::from_gguf(f);
+    const tokenizer slow{std::move(whole)};
+    std::mt19937 rng(11);
+    const std::vector<std::string> atoms = {" ", "  ", "the", " quick", "▁", "x", "\n", "日本", "🙂", "'s", "123", "\xff"};
+    for (int iter = 0; iter < 300; ++iter) {
+      std::string s;
+      for (int k = static_cast<int>(rng() % 30); k > 0; --k) s += atoms[rng() % atoms.size()];
+      CAPTURE(s);
+      CHECK(fast.tokenize(s, true, true) == slow.tokenize(s, true, true));
+    }
+  }
+
   TEST_CASE("tokenizer: fingerprints differ per vocab and are stable") {
     CHECK(gpt2().fingerprint() != spm().fingerprint());
     const tokenizer again = tokenizer::from_gguf(gguf_file::open(data_path("tokenizer/ggml-vocab-gpt-2.gguf")));
