@@ -1,0 +1,202 @@
+// AVX2 + FMA + F16C dot products, the same contracts as dot_scalar.cpp (compiled with
+// -mavx2 -mfma -mf16c, used only when the CPU reports avx2 and fma). Integer blocks use
+// vpmaddubsw (u8 x s8 -> pairs of i16) then vpmaddwd with ones or scales (-> i32), scaled once
+// per block in float. This file must not instantiate inline functions shared with other files
+// (the linker could keep the AVX2 copy), so it uses only block structs and its own helpers.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backends/cpu/kernels.hpp"
+
+namespace laneway::cpu::detail {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// sum over 32 lanes of a (s8) * b (s8), as 8 i32 partial sums: |a| (u8) x (b * sign(a)) (s8).
+inline __m256i dot_s8_i32(__m256i a, __m256i b) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// w, x: [n] float
+float dot_f32(int64_t n, const void* w_, const void* x_) {
+  const auto* w = static_cast<const float*>(w_);
+  const auto* x = static_cast<const float*>(x_);
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+  float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) s += w[i] * x[i];
+  return s;
+}
+
+// Float dot with a converted weight: load8(p) turns 8 stored values into 8 floats.
+template <class elem_t, class load8_fn, class one_fn>
+float dot_converted(int64_t n, const elem_t* w, const float* x, load8_fn load8, one_fn one) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_fmadd_ps(load8(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(load8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    a2 = _mm256_fmadd_ps(load8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+    a3 = _mm256_fmadd_ps(load8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load8(w + i), _mm256_loadu_ps(x + i), a0);
+  float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) s += one(w[i]) * x[i];
+  return s;
+}
+
+// w: [n] fp16, x: [n] float
+float dot_f16(int64_t n, const void* w, const void* x) {
+  return dot_converted(
+      n, static_cast<const uint16_t*>(w), static_cast<const float*>(x),
+      [](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); },
+      [](uint16_t h) { return h2f(h); });
+}
+
+// w: [n] bf16, x: [n] float (bf16 is the top half of an fp32: widen and shift)
+float dot_bf16(int64_t n, const void* w, const void* x) {
+  return dot_converted(
+      n, static_cast<const uint16_t*>(w), static_cast<const float*>(x),
+      [](const uint16_t* p) {
+        const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+      },
+      [](uint16_t h) {
+        const uint32_t u = static_cast<uint32_t>(h) << 16;
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+      });
+}
+
+// Q4_0 quants of one block as 32 signed bytes in value order (-8..7).
+inline __m256i unpack_q4_0(const block_q4_0& b) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+  const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw),
+                                       _mm256_set1_epi8(15));
+  return _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
+}
+
+// w: [n/32] Q8_0, x: [n/32] Q8_0
+float dot_q8_0(int64_t n, const void* w_, const void* x_) {
+  const auto* w = static_cast<const block_q8_0*>(w_);
+  const auto* x = static_cast<const block_q8_0*>(x_);
+  const int64_t nb = n / qk8_0;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m256i p0 = dot_s8_i32(load32(w[b].qs), load32(x[b].qs));
+    const __m256i p1 = dot_s8_i32(load32(w[b + 1].qs), load32(x[b + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1),
+                           _mm256_set1_ps(h2f(w[b + 1].d) * h2f(x[b + 1].d)), acc1);
+  }
+  for (; b < nb; ++b) {
+    const __m256i p = dot_s8_i32(load32(w[b].qs), load32(x[b].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// w: [n/32] Q4_0, x: [n/32] Q8_0
+float dot_q4_0(int64_t n, const void* w_, const void* x_) {
+  const auto* w = static_cast<const block_q4_0*>(w_);
+  const auto* x = static_cast<const block_q8_0*>(x_);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / qk4_0; ++b) {
+    const __m256i p = dot_s8_i32(unpack_q4_0(w[b]), load32(x[b].qs));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc);
+  }
+  return hsum(acc);
+}
+
+// 2 weight rows x 2 activation rows for 32-value blocks; unpack(w block) -> 32 signed bytes.
+// Each weight block is unpacked (and |w| taken) once for both activation rows.
+template <class block_t, class unpack_fn>
+void dot_2x2_b32(int64_t n, const block_t* w0, const block_t* w1, const block_q8_0* x0,
+                 const block_q8_0* x1, float* y, int64_t ldy, unpack_fn unpack) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;  // a<row><token>
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const __m256i q0 = unpack(w0[b]), q1 = unpack(w1[b]);
+    const __m256i u0 = _mm256_sign_epi8(q0, q0), u1 = _mm256_sign_epi8(q1, q1);
+    const __m256i v0 = load32(x0[b].qs), v1 = load32(x1[b].qs);
+    const float dw0 = h2f(w0[b].d), dw1 = h2f(w1[b].d), dx0 = h2f(x0[b].d), dx1 = h2f(x1[b].d);
+    auto dot = [&](__m256i u, __m256i q, __m256i v) {
+      return _mm256_cvtepi32_ps(
+          _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(v, q)), ones));
+    };
+    a00 = _mm256_fmadd_ps(dot(u0, q0, v0), _mm256_set1_ps(dw0 * dx0), a00);
+    a01 = _mm256_fmadd_ps(dot(u0, q0, v1), _mm256_set1_ps(dw0 * dx1), a01);
+    a10 = _mm256_fmadd_ps(dot(u1, q1, v0), _mm256_set1_ps(dw1 * dx0), a10);
+    a11 = _mm256_fmadd_ps(dot(u1, q1, v1), _mm256_set1_ps(dw1 * dx1), a11);
+  }
+  y[0] = hsum(a00);
+  y[ldy] = hsum(a01);
+  y[1] = hsum(a10);
+  y[ldy + 1] = hsum(a11);
+}
+
+void dot_q8_0_2x2(int64_t n, const void* w, size_t w_stride, const void* x, size_t x_stride,
+                  float* y, int64_t ldy) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  dot_2x2_b32(n, reinterpret_cast<const block_q8_0*>(wb),
+              reinterpret_cast<const block_q8_0*>(wb + w_stride),
+              reinterpret_cast<const block_q8_0*>(xb),
+              reinterpret_cast<const block_q8_0*>(xb + x_stride), y, ldy,
+              [](const block_q8_0& b) { return load32(b.qs); });
+}
+
+void dot_q4_0_2x2(int64_t n, const void* w, size_t w_stride, const void* x, size_t x_stride,
+                  float* y, int64_t ldy) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  dot_2x2_b32(n, reinterpret_cast<const block_q4_0*>(wb),
+              reinterpret_cast<const block_q4_0*>(wb + w_stride),
+              reinterpret_cast<const block_q8_0*>(xb),
+              reinterpret_cast<const block_q8_0*>(xb + x_stride), y, ldy,
+              [](const block_q4_0& b) { return unpack_q4_0(b); });
+}
+
+}  // namespace
+
+// K-quant kernels live in dot_avx2_k.cpp.
+float avx2_dot_q4_k(int64_t n, const void* w, const void* x);
+float avx2_dot_q5_k(int64_t n, const void* w, const void* x);
+float avx2_dot_q6_k(int64_t n, const void* w, const void* x);
+
+const kernel_set* avx2_kernels() {
+  static const kernel_set set{"avx2",        dot_f32,       dot_f16,       dot_bf16,
+                              dot_q4_0,      dot_q8_0,      avx2_dot_q4_k, avx2_dot_q5_k,
+                              avx2_dot_q6_k, dot_q8_0_2x2,  dot_q4_0_2x2};
+  return &set;
+}
+
+}  // namespace laneway::cpu::detail
+
+#else  // not x86-64: no AVX2 kernels
+#include "backends/cpu/kernels.hpp"
+namespace laneway::cpu::detail {
+const kernel_set* avx2_kernels() { return nullptr; }
+}  // namespace laneway::cpu::detail
+#endif

@@ -1,0 +1,135 @@
+// AVX2 dot products of K-quant weight rows with Q8_K activation rows (same contracts as the
+// scalar dot_q4_k / dot_q5_k / dot_q6_k). Weights are unsigned (0..15, 0..31, 0..63), so
+// vpmaddubsw takes them directly as its u8 operand; per sub-block scales multiply in vpmaddwd;
+// the mins (Q4_K/Q5_K) and the -32 offset (Q6_K) come from the activations' bsums.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backends/cpu/kernels.hpp"
+
+namespace laneway::cpu::detail {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// The 12 packed bytes -> scale[8], min[8] (6 bits each), four at a time in 32-bit words:
+// scale 0-3 / min 0-3 are the low 6 bits of bytes 0-3 / 4-7; scale 4-7 / min 4-7 take their low
+// nibble from bytes 8-11 and their top 2 bits from the top of bytes 0-3 / 4-7.
+inline void unpack_scales_k4(const uint8_t* packed, uint8_t* scale, uint8_t* min) {
+  uint32_t u[3];
+  std::memcpy(u, packed, 12);
+  const uint32_t s03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
+  const uint32_t s47 = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  std::memcpy(scale, &s03, 4);
+  std::memcpy(scale + 4, &s47, 4);
+  std::memcpy(min, &m03, 4);
+  std::memcpy(min + 4, &m47, 4);
+}
+
+// sum_j min[j] * (bsums[2j] + bsums[2j+1])
+inline int32_t min_correction(const uint8_t* min, const int16_t* bsums) {
+  int32_t s = 0;
+  for (int j = 0; j < 8; ++j) s += min[j] * (bsums[2 * j] + bsums[2 * j + 1]);
+  return s;
+}
+
+// Shared by Q4_K and Q5_K: high(b, c) gives the two 32-byte vectors of fifth bits (already
+// shifted to bit 4) for sub-blocks 2c and 2c+1, or zeros for Q4_K.
+template <class block_t, class high_fn>
+float dot_k4(int64_t n, const block_t* w, const block_q8_k* x, high_fn high) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0.0f;
+  for (int64_t b = 0; b < n / qk_k; ++b) {
+    uint8_t scale[8], min[8];
+    unpack_scales_k4(w[b].scales, scale, min);
+    min_sum += _cvtsh_ss(w[b].dmin) * x[b].d * static_cast<float>(min_correction(min, x[b].bsums));
+    __m256i isum = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = load32(w[b].qs + 32 * c);
+      __m256i h0, h1;
+      high(w[b], c, &h0, &h1);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load32(x[b].qs + 64 * c));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load32(x[b].qs + 64 * c + 32));
+      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p0, _mm256_set1_epi16(scale[2 * c])));
+      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p1, _mm256_set1_epi16(scale[2 * c + 1])));
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), acc);
+  }
+  return hsum(acc) - min_sum;
+}
+
+}  // namespace
+
+// w: [n/256] Q4_K, x: [n/256] Q8_K
+float avx2_dot_q4_k(int64_t n, const void* w, const void* x) {
+  return dot_k4(n, static_cast<const block_q4_k*>(w), static_cast<const block_q8_k*>(x),
+                [](const block_q4_k&, int, __m256i* h0, __m256i* h1) {
+                  *h0 = _mm256_setzero_si256();
+                  *h1 = _mm256_setzero_si256();
+                });
+}
+
+// w: [n/256] Q5_K, x: [n/256] Q8_K; fifth bit of sub-block j, value l = bit j of qh[l].
+float avx2_dot_q5_k(int64_t n, const void* w, const void* x) {
+  return dot_k4(n, static_cast<const block_q5_k*>(w), static_cast<const block_q8_k*>(x),
+                [](const block_q5_k& b, int c, __m256i* h0, __m256i* h1) {
+                  const __m256i qh = load32(b.qh);
+                  const __m256i one = _mm256_set1_epi8(1);
+                  const __m128i s0 = _mm_cvtsi32_si128(2 * c), s1 = _mm_cvtsi32_si128(2 * c + 1);
+                  *h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s0), one), 4);
+                  *h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s1), one), 4);
+                });
+}
+
+// w: [n/256] Q6_K, x: [n/256] Q8_K
+float avx2_dot_q6_k(int64_t n, const void* w_, const void* x_) {
+  const auto* w = static_cast<const block_q6_k*>(w_);
+  const auto* x = static_cast<const block_q8_k*>(x_);
+  const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / qk_k; ++b) {
+    int32_t offset = 0;  // sum_j scale[j] * bsums[j]; times 32 removes the +32 of the quants
+    for (int j = 0; j < 16; ++j) offset += w[b].scales[j] * x[b].bsums[j];
+    __m256i isum = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = w[b].ql + 64 * h;
+      const int8_t* sc = w[b].scales + 8 * h;
+      const int8_t* xq = x[b].qs + 128 * h;
+      const __m256i qa = load32(ql), qb = load32(ql + 32), qh = load32(w[b].qh + 32 * h);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(qa, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(qb, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4)),
+      };
+      for (int k = 0; k < 4; ++k) {  // values 32k .. 32k+31 of this half: scales 2k, 2k+1
+        const __m256i p = _mm256_maddubs_epi16(q[k], load32(xq + 32 * k));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+      }
+    }
+    isum = _mm256_sub_epi32(isum, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), acc);
+  }
+  return hsum(acc);
+}
+
+}  // namespace laneway::cpu::detail
+#endif

@@ -1,0 +1,35 @@
+// The fast matrix multiply y = x W^T for GGUF weight matrices, multithreaded and SIMD-dispatched
+// at run time (AVX2+FMA+F16C on x86-64 when the CPU has it, NEON on arm64, scalar otherwise).
+// Quantized weights: the activation rows are quantized once per call (Q8_0 for Q4_0/Q8_0,
+// Q8_K for the K-quants) and every block is an integer dot product; float weights use FMA.
+#pragma once
+
+#include <cstdint>
+
+#include "backends/cpu/quant_types.hpp"
+#include "backends/cpu/thread_pool.hpp"
+
+namespace laneway::cpu {
+
+enum class isa { scalar, avx2, neon };
+const char* isa_name(isa i);
+
+isa best_isa();    // the best kernel set this binary has for this CPU
+isa active_isa();  // what matmul uses now: best_isa() unless forced
+// Force a kernel set (tests, benchmarks); an unavailable one falls back to scalar. The
+// environment variable LANEWAY_CPU_ISA=scalar|avx2|neon sets the initial choice.
+void force_isa(isa i);
+void reset_isa();  // back to best_isa()
+
+// Activation row format matmul uses for weights of type t (f32 for f32/f16/bf16).
+dtype activation_type(dtype weight_type);
+// Whether matmul accepts weights of this type (every known type except q8_k).
+bool matmul_supports(dtype weight_type);
+
+// w: [n_out, n_in] row-major in blocks of w.type (n_in % block size == 0),
+// x: [n_tokens, n_in], y: [n_tokens, n_out];  y[t][o] = sum_i W[o][i] * x[t][i].
+// Rows of W are split over the pool's threads; for n_tokens > 1 every weight row is reused for
+// a tile of tokens while it is in L1. Per-thread scratch grows once and is then reused.
+void matmul(const weight_view& w, const float* x, int64_t n_tokens, float* y, thread_pool& pool);
+
+}  // namespace laneway::cpu
