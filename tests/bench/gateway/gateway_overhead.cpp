@@ -152,18 +152,22 @@ struct failures {
   }
 };
 
-void plain_rows(const bench_options& o, const http_target& direct, const http_target& gateway, failures& fail) {
+void plain_rows(const bench_options& o, const http_target& direct, const http_target& gateway, const gateway_process& gw,
+                failures& fail) {
   std::printf("\nplain chat completions, closed loop (%d measured + %d warm-up requests per run, %d pair(s) A=direct B=gateway)\n",
               o.requests, o.warmup, o.pairs);
-  std::printf("%5s | %9s %9s | %9s %9s | %9s %9s | %9s %9s %6s | %s\n", "conc", "direct50", "direct99", "gw50", "gw99",
-              "added50", "added99", "rps_dir", "rps_gw", "ratio", "added50 per pair");
+  std::printf("%5s | %9s %9s | %9s %9s | %9s %9s | %9s %9s %6s | %10s | %s\n", "conc", "direct50", "direct99", "gw50",
+              "gw99", "added50", "added99", "rps_dir", "rps_gw", "ratio", "gw_cpu/req", "added50 per pair");
   for (int c : o.concurrency) {
-    std::vector<double> d50, d99, g50, g99, a50, a99, rd, rg, ratio;
+    std::vector<double> d50, d99, g50, g99, a50, a99, rd, rg, ratio, cpu;
     closed_loop_options run{c, o.warmup, o.requests, o.client_threads};
     for (int p = 0; p < o.pairs; ++p) {
       auto a = run_closed_loop(direct, run);
       fail.note("direct", a.errors, a.first_error, fail.direct);
+      double cpu_before = gw.cpu_seconds();
       auto b = run_closed_loop(gateway, run);
+      // Gateway CPU (user + system, all threads) per request, warm-up included; 10 ms ticks.
+      cpu.push_back((gw.cpu_seconds() - cpu_before) * 1e6 / (o.warmup + o.requests));
       fail.note("gateway", b.errors, b.first_error, fail.gateway);
       auto sa = summarize(a.latency_us), sb = summarize(b.latency_us);
       d50.push_back(sa.p50), d99.push_back(sa.p99), g50.push_back(sb.p50), g99.push_back(sb.p99);
@@ -173,9 +177,9 @@ void plain_rows(const bench_options& o, const http_target& direct, const http_ta
     }
     std::string per_pair;
     for (double v : a50) per_pair += (per_pair.empty() ? "" : " ") + std::to_string(static_cast<int>(v));
-    std::printf("%5d | %9.0f %9.0f | %9.0f %9.0f | %9.0f %9.0f | %9.0f %9.0f %5.0f%% | %s\n", c, median(d50), median(d99),
-                median(g50), median(g99), median(a50), median(a99), median(rd), median(rg), 100 * median(ratio),
-                per_pair.c_str());
+    std::printf("%5d | %9.0f %9.0f | %9.0f %9.0f | %9.0f %9.0f | %9.0f %9.0f %5.0f%% | %8.0fus | %s\n", c, median(d50),
+                median(d99), median(g50), median(g99), median(a50), median(a99), median(rd), median(rg),
+                100 * median(ratio), median(cpu), per_pair.c_str());
     if (o.json) {
       nlohmann::json row = {{"kind", "plain"},          {"concurrency", c},           {"pairs", o.pairs},
                             {"samples_per_run", o.requests}, {"direct_p50_us", median(d50)}, {"direct_p99_us", median(d99)},
@@ -183,7 +187,7 @@ void plain_rows(const bench_options& o, const http_target& direct, const http_ta
                             {"added_p50_us", median(a50)},   {"added_p99_us", median(a99)},
                             {"added_p50_us_per_pair", a50},  {"added_p99_us_per_pair", a99},
                             {"direct_rps", median(rd)},      {"gateway_rps", median(rg)},
-                            {"rps_ratio", median(ratio)}};
+                            {"rps_ratio", median(ratio)},    {"gateway_cpu_us_per_request", median(cpu)}};
       std::printf("%s\n", row.dump().c_str());
     }
     std::fflush(stdout);
@@ -288,7 +292,7 @@ int run(int argc, char** argv) {
   std::printf("latencies in microseconds, medians over pairs of per-run percentiles; added = gateway - direct within a pair\n");
 
   failures fail;
-  plain_rows(o, direct, gateway, fail);
+  plain_rows(o, direct, gateway, *gw, fail);
   sse_first_event_row(o, direct, gateway, fail);
   if (o.gap_requests > 0) sse_gap_rows(o, direct, gateway, fail);
 

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -234,6 +235,20 @@ void gateway_process::stop() {
 }
 
 gateway_process::~gateway_process() { stop(); }
+
+double gateway_process::cpu_seconds() const {
+  if (pid_ <= 0) return 0;
+  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close_paren = text.rfind(')');  // the command name may hold spaces
+  if (close_paren == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close_paren + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt (fields 3-13)
+  double utime = 0, stime = 0;                  // fields 14 and 15, in clock ticks
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 std::size_t gateway_process::log_lines() const {
   std::lock_guard lock(mutex_);

@@ -28,6 +28,7 @@ class gateway_process {
   std::uint16_t port() const { return port_; }
   bool alive();                          // the process has not exited
   void stop();                           // SIGTERM, bounded wait, then SIGKILL; idempotent
+  double cpu_seconds() const;            // user + system CPU time of the gateway so far (/proc)
   std::size_t log_lines() const;         // stderr lines read so far
   std::vector<std::string> problems() const;  // warn/error lines seen (the first few)
 
