@@ -18,18 +18,24 @@ namespace {
 // How long a thread spins before it sleeps: long enough to bridge the gap between the matmuls of
 // one forward pass, short enough not to burn a shared core between requests.
 constexpr auto spin_window = std::chrono::microseconds(300);
+constexpr auto pure_spin = std::chrono::microseconds(30);  // then spin with sched_yield
 
-// Spin until load() != old or the window passes; returns the last value seen.
+// Spin until load() != old or the window passes; returns the last value seen. Yields now and
+// then: a freshly started worker often shares the caller's core until the scheduler moves it,
+// and pure spinning would then wait for a whole time slice.
 template <class T>
 T spin_while_equal(const std::atomic<T>& a, T old) {
-  const auto until = std::chrono::steady_clock::now() + spin_window;
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + spin_window, yield_after = start + pure_spin;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       const T v = a.load(std::memory_order_acquire);
       if (v != old) return v;
       LANEWAY_CPU_RELAX();
     }
-    if (std::chrono::steady_clock::now() > until) return old;
+    const auto now = std::chrono::steady_clock::now();
+    if (now > until) return old;
+    if (now > yield_after) std::this_thread::yield();
   }
 }
 }  // namespace
