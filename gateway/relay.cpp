@@ -91,15 +91,20 @@ asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, re
   co_return pump_end{};
 }
 
-// Completes when the client closes or resets its connection (true), or is cancelled (false).
-// Bytes a client sends meanwhile (a pipelined request) are kept in its buffer.
-asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn) {
+// Completes when the client closes or resets its connection, or is cancelled (false). Returns
+// true when that cut the node's answer short: the upstream socket is then closed at once so the
+// node stops generating. A close after the node's whole message was read (a one-shot client
+// leaving as soon as it has its response) is not a disconnect: false. Bytes a client sends
+// meanwhile (a pipelined request) are kept in its buffer.
+asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn, const response_parser& p) {
   for (;;) {
     auto [ec, n] = co_await ex.stream.socket().async_read_some(ex.buffer.prepare(4096), use_tuple);
     if (ec == asio::error::operation_aborted) co_return false;
     if (ec) {
+      ex.keep_alive = false;
+      if (p.is_done()) co_return false;
       beast::error_code ignored;
-      conn.stream.socket().close(ignored);  // the node sees the close and stops generating
+      conn.stream.socket().close(ignored);
       co_return true;
     }
     ex.buffer.commit(n);
@@ -121,15 +126,17 @@ asio::awaitable<beast::error_code> send_and_read_head(upstream_connection& conn,
   co_return rec;
 }
 
-// The client's response header, copied from the node's.
-void prepare_client_header(const response_parser& p, client_response& res, const http::exchange& ex) {
+// The client's response header, copied from the node's. A body of unknown length goes out
+// chunked, except to HTTP/1.0 clients, which get it raw and delimited by closing the connection.
+void prepare_client_header(const response_parser& p, client_response& res, http::exchange& ex) {
   const auto& up = p.get();
   res.result(up.result_int());
   res.version(11);
   http::copy_end_to_end_fields(up.base(), res.base());
   res.set("X-Request-Id", ex.request_id);
   if (auto len = p.content_length()) res.content_length(*len);
-  else res.chunked(true);
+  else if (ex.req.version() >= 11) res.chunked(true);
+  else ex.keep_alive = false;
   res.keep_alive(ex.keep_alive && !ex.draining());
   res.body().data = nullptr;
   res.body().more = true;
@@ -162,7 +169,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     response_parser p;
     p.body_limit(boost::none);
     p.header_limit(64 * 1024);
-    auto head = co_await (send_and_read_head(*conn, up, p, ctx.config.response_timeout) || watch_client(ex, *conn));
+    auto head = co_await (send_and_read_head(*conn, up, p, ctx.config.response_timeout) || watch_client(ex, *conn, p));
     if (head.index() == 1) {  // the client left while the node was still thinking
       ex.keep_alive = false;
       pool.discard(std::move(conn), "client_disconnect");
@@ -207,11 +214,11 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       co_return attempt_result{attempt_end::relayed, std::nullopt, true};
     }
     auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
-                             watch_client(ex, *conn));
+                             watch_client(ex, *conn, p));
     ex.stream.expires_never();
     attempt_result result{attempt_end::relayed, std::nullopt, false};
     if (outcome.index() == 1) {
-      result.client_gone = true;
+      result.client_gone = std::get<1>(outcome);  // false: it left after the node's whole answer
     } else {
       auto& end = std::get<0>(outcome);
       result.client_gone = end.client_gone;
@@ -226,7 +233,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       ctx.metrics.upstream_error(target.name(), result.err->code());
       pool.discard(std::move(conn), "error");
       // The header is out: end an event stream with an SSE error event, else cut the connection.
-      if (res.chunked() && is_event_stream(p)) {
+      if (!res.has_content_length() && is_event_stream(p)) {
         std::string event = http::sse_error_event(*result.err);
         res.body().data = event.data();
         res.body().size = event.size();
