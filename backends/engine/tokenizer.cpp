@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <stdexcept>
 
 #include "backends/engine/gguf.hpp"
 #include "backends/engine/pretokenizer.hpp"
@@ -115,6 +117,7 @@ std::vector<token_id> tokenizer::tokenize(std::string_view text, bool add_specia
 
 void tokenizer::tokenize(std::string_view text, bool add_special, bool parse_special, std::vector<token_id>& out) const {
   const vocab& v = *vocab_;
+  if (text.size() > UINT32_MAX) throw std::length_error("tokenize: text over 4 GiB");
   std::vector<fragment> frags;
   partition(v, *specials_, text, parse_special, frags);
   if (add_special && v.add_bos) out.push_back(v.bos);

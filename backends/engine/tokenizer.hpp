@@ -26,7 +26,7 @@ class tokenizer {
 
   // add_special: BOS/EOS as the vocab asks (tokenizer.ggml.add_bos_token / add_eos_token).
   // parse_special: control tokens written in the text (e.g. "<|im_start|>") become their ids;
-  // user-defined tokens are always matched verbatim, as in the peer.
+  // user-defined tokens are always matched verbatim, as in the peer. Texts are limited to 4 GiB.
   std::vector<token_id> tokenize(std::string_view text, bool add_special = true, bool parse_special = true) const;
   void tokenize(std::string_view text, bool add_special, bool parse_special, std::vector<token_id>& out) const;
 
