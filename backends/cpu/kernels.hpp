@@ -13,16 +13,17 @@ namespace laneway::cpu::detail {
 // w: one row of n values (weight layout), x: one row of n values (activation layout) -> dot
 using vec_dot_fn = float (*)(int64_t n, const void* w, const void* x);
 
-// Two weight rows against two activation rows at once (prefill: each loaded block is used
-// twice). w: 2 rows, w_stride bytes apart; x: 2 rows, x_stride bytes apart;
-// y[t * ldy + r] = dot(w row r, x row t) for r, t in {0, 1}.
-using dot_2x2_fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x,
-                            size_t x_stride, float* y, int64_t ldy);
+// A tile of tile_rows weight rows against tile_tokens activation rows at once (prefill: each
+// loaded block is used several times). w: tile_rows rows, w_stride bytes apart; x: tile_tokens
+// rows, x_stride bytes apart; y[t * ldy + r] = dot(w row r, x row t).
+using dot_tile_fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x,
+                             size_t x_stride, float* y, int64_t ldy);
 
 struct kernel_set {
   const char* name;
   vec_dot_fn f32, f16, bf16, q4_0, q8_0, q4_k, q5_k, q6_k;
-  dot_2x2_fn q8_0_2x2 = nullptr, q4_0_2x2 = nullptr;  // optional
+  dot_tile_fn q8_0_tile = nullptr, q4_0_tile = nullptr;  // optional
+  int tile_rows = 0, tile_tokens = 0;
 
   vec_dot_fn dot_for(dtype t) const {
     switch (t) {
@@ -37,8 +38,8 @@ struct kernel_set {
       default: return nullptr;
     }
   }
-  dot_2x2_fn dot_2x2_for(dtype t) const {
-    return t == dtype::q8_0 ? q8_0_2x2 : (t == dtype::q4_0 ? q4_0_2x2 : nullptr);
+  dot_tile_fn dot_tile_for(dtype t) const {
+    return t == dtype::q8_0 ? q8_0_tile : (t == dtype::q4_0 ? q4_0_tile : nullptr);
   }
 };
 

@@ -1,7 +1,8 @@
 // matmul driver: picks the kernel set, quantizes the activation rows once, then splits the output
 // rows into chunks that the pool's threads claim. Inside a chunk, tokens go in tiles: for each
-// tile, every weight row of the chunk is dotted with every token of the tile (2 rows x 2 tokens at
-// a time where a 2x2 kernel exists), so a weight row is read from memory once per tile.
+// tile, every weight row of the chunk is dotted with every token of the tile (in tiles of a few
+// rows x a few tokens where the kernel set has one), so a weight row is read from memory once per
+// token tile.
 #include "backends/cpu/matmul.hpp"
 
 #include <algorithm>
@@ -89,7 +90,8 @@ bool matmul_supports(dtype t) { return is_known(t) && t != dtype::q8_k; }
 void matmul(const weight_view& w, const float* x, int64_t n_tokens, float* y, thread_pool& pool) {
   const detail::kernel_set& ks = active_kernels();
   const detail::vec_dot_fn dot = ks.dot_for(w.type);
-  const detail::dot_2x2_fn dot_2x2 = ks.dot_2x2_for(w.type);
+  const detail::dot_tile_fn dot_tile = ks.dot_tile_for(w.type);
+  const int64_t rm = ks.tile_rows, rn = ks.tile_tokens;
   const int64_t n_in = w.n_in, n_out = w.n_out;
   const size_t w_stride = row_bytes(w.type, n_in);
   const auto* w_bytes = static_cast<const uint8_t*>(w.data);
@@ -116,24 +118,26 @@ void matmul(const weight_view& w, const float* x, int64_t n_tokens, float* y, th
 
   // Chunks of output rows: about 8 per thread for balance, at least 8 rows, even-sized.
   int64_t chunk = std::max<int64_t>(8, n_out / (8 * static_cast<int64_t>(pool.size())));
-  chunk += chunk & 1;
+  chunk = (chunk + 3) / 4 * 4;  // whole row tiles (tile_rows divides 4)
   const int64_t n_chunks = (n_out + chunk - 1) / chunk;
 
   pool.parallel_for(n_chunks, [&](int64_t c) {
     const int64_t r0 = c * chunk, r1 = std::min(n_out, r0 + chunk);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
-      const int64_t t1 = std::min(n_tokens, t0 + token_tile);
+    const int64_t tokens_per_tile = rn > 1 ? token_tile / rn * rn : token_tile;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_tile) {
+      const int64_t t1 = std::min(n_tokens, t0 + tokens_per_tile);
       int64_t r = r0;
-      if (dot_2x2 && t1 - t0 >= 2) {
-        for (; r + 2 <= r1; r += 2) {
+      if (dot_tile && t1 - t0 >= rn) {
+        for (; r + rm <= r1; r += rm) {
           const uint8_t* wr = w_bytes + r * w_stride;
           int64_t t = t0;
-          for (; t + 2 <= t1; t += 2) {
-            dot_2x2(n_in, wr, w_stride, xa + t * x_stride, x_stride, y + t * n_out + r, n_out);
+          for (; t + rn <= t1; t += rn) {
+            dot_tile(n_in, wr, w_stride, xa + t * x_stride, x_stride, y + t * n_out + r, n_out);
           }
           for (; t < t1; ++t) {
-            y[t * n_out + r] = dot(n_in, wr, xa + t * x_stride);
-            y[t * n_out + r + 1] = dot(n_in, wr + w_stride, xa + t * x_stride);
+            for (int64_t k = 0; k < rm; ++k) {
+              y[t * n_out + r + k] = dot(n_in, wr + k * w_stride, xa + t * x_stride);
+            }
           }
         }
       }

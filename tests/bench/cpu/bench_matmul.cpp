@@ -2,6 +2,7 @@
 // matrices (1024 -> 3072 and 1024 -> 1024) per weight type, n_tokens 1 / 8 / 512, threads 1 / 2,
 // and the speed-up over ref::matmul. Prints numbers only; no timing assertions.
 //   bench_matmul [--smoke] [--isa scalar|avx2] [--types q8_0,f16] [--tokens 1,8] [--threads 1,2]
+//                [--shape 1024x65536]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,8 +22,10 @@ namespace {
 std::vector<int64_t> parse_ints(const char* s) {
   std::vector<int64_t> v;
   for (const char* p = s; *p;) {
-    v.push_back(std::strtoll(p, const_cast<char**>(&p), 10));
-    if (*p == ',') ++p;
+    char* end = nullptr;
+    v.push_back(std::strtoll(p, &end, 10));
+    if (end == p || *end != ',') break;
+    p = end + 1;
   }
   return v;
 }
@@ -95,9 +98,13 @@ int main(int argc, char** argv) {
       tokens = parse_ints(argv[++i]);
     } else if (a == "--threads" && i + 1 < argc) {
       threads = parse_ints(argv[++i]);
+    } else if (a == "--shape" && i + 1 < argc) {  // N_INxN_OUT, e.g. 1024x65536 (beyond L3)
+      const auto v = parse_ints(argv[++i]);  // "1024x65536" parses as 1024 then stops at 'x'
+      const char* x = std::strchr(argv[i], 'x');
+      shapes = {{v.at(0), x ? std::strtoll(x + 1, nullptr, 10) : v.at(0)}};
     } else {
       std::fprintf(stderr, "usage: bench_matmul [--smoke] [--isa scalar|avx2|neon] [--types a,b] "
-                           "[--tokens 1,8,512] [--threads 1,2]\n");
+                           "[--tokens 1,8,512] [--threads 1,2] [--shape NINxNOUT]\n");
       return 2;
     }
   }
