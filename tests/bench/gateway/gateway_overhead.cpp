@@ -35,6 +35,7 @@ struct bench_options {
   int client_threads = 1;
   int io_threads = 0;  // 0: the gateway's default
   std::string log_level = "warn";
+  std::string model = "bench";  // another name makes the gateway answer 404: checks the failure path
   int sse_requests = 300;
   int sse_events = 8;
   int gap_ms = 20;
@@ -47,7 +48,7 @@ struct bench_options {
 constexpr const char* usage =
     "usage: gateway_overhead [--laneway PATH] [--concurrency 1,16,64] [--requests N] [--warmup N] [--pairs N]\n"
     "         [--client-threads N] [--io-threads N] [--gateway-log-level warn|info] [--sse-requests N]\n"
-    "         [--sse-events N] [--gap-ms MS] [--gap-events N] [--gap-requests N] [--json]\n"
+    "         [--sse-events N] [--gap-ms MS] [--gap-events N] [--gap-requests N] [--model NAME] [--json]\n"
     "  --laneway defaults to $LANEWAY_BIN, else ../../../tools/cli/laneway next to this binary.\n";
 
 std::string default_laneway() {
@@ -106,6 +107,8 @@ bool parse_args(int argc, char** argv, bench_options& o, std::string& why) {
       }
     } else if (flag == "--laneway") {
       o.laneway = value;
+    } else if (flag == "--model") {
+      o.model = value;
     } else if (flag == "--gateway-log-level") {
       o.log_level = value;
     } else if (flag == "--concurrency") {
@@ -159,8 +162,8 @@ void plain_rows(const bench_options& o, const http_target& direct, const http_ta
   std::printf("%5s | %9s %9s | %9s %9s | %9s %9s | %9s %9s %6s | %10s | %s\n", "conc", "direct50", "direct99", "gw50",
               "gw99", "added50", "added99", "rps_dir", "rps_gw", "ratio", "gw_cpu/req", "added50 per pair");
   for (int c : o.concurrency) {
-    std::vector<double> d50, d99, g50, g99, a50, a99, rd, rg, ratio, cpu;
-    closed_loop_options run{c, o.warmup, o.requests, o.client_threads};
+    std::vector<double> d50, d95, d99, g50, g95, g99, a50, a99, rd, rg, ratio, cpu;
+    closed_loop_options run{c, o.warmup, o.requests, o.client_threads, o.model};
     for (int p = 0; p < o.pairs; ++p) {
       auto a = run_closed_loop(direct, run);
       fail.note("direct", a.errors, a.first_error, fail.direct);
@@ -171,6 +174,7 @@ void plain_rows(const bench_options& o, const http_target& direct, const http_ta
       fail.note("gateway", b.errors, b.first_error, fail.gateway);
       auto sa = summarize(a.latency_us), sb = summarize(b.latency_us);
       d50.push_back(sa.p50), d99.push_back(sa.p99), g50.push_back(sb.p50), g99.push_back(sb.p99);
+      d95.push_back(sa.p95), g95.push_back(sb.p95);
       a50.push_back(sb.p50 - sa.p50), a99.push_back(sb.p99 - sa.p99);
       rd.push_back(a.requests_per_second()), rg.push_back(b.requests_per_second());
       ratio.push_back(rd.back() > 0 ? rg.back() / rd.back() : 0);
@@ -184,6 +188,7 @@ void plain_rows(const bench_options& o, const http_target& direct, const http_ta
       nlohmann::json row = {{"kind", "plain"},          {"concurrency", c},           {"pairs", o.pairs},
                             {"samples_per_run", o.requests}, {"direct_p50_us", median(d50)}, {"direct_p99_us", median(d99)},
                             {"gateway_p50_us", median(g50)}, {"gateway_p99_us", median(g99)},
+                            {"direct_p95_us", median(d95)},  {"gateway_p95_us", median(g95)},
                             {"added_p50_us", median(a50)},   {"added_p99_us", median(a99)},
                             {"added_p50_us_per_pair", a50},  {"added_p99_us_per_pair", a99},
                             {"direct_rps", median(rd)},      {"gateway_rps", median(rg)},

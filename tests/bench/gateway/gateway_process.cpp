@@ -166,7 +166,8 @@ std::unique_ptr<gateway_process> gateway_process::start(const std::string& binar
   }
   auto colon = address.rfind(':');
   if (address.empty() || colon == std::string::npos) {
-    why = "the gateway did not log or open its listening address within " + std::to_string(timeout_ms) + " ms";
+    why = self->alive() ? "the gateway did not log or open its listening address within " + std::to_string(timeout_ms) + " ms"
+                        : std::string("the gateway exited before listening");
     for (const auto& p : self->problems()) why += "\n  gateway: " + p;
     return nullptr;  // the destructor kills it
   }

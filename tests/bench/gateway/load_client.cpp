@@ -42,8 +42,10 @@ std::string chat_request(const http_target& target, const std::string& body) {
   return out + body;
 }
 
-const std::string plain_body =
-    R"({"model":"bench","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32})";
+std::string plain_body(const std::string& model) {
+  return R"({"model":")" + model +
+         R"(","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32})";
+}
 
 double us_between(steady::time_point a, steady::time_point b) {
   return std::chrono::duration<double, std::micro>(b - a).count();
@@ -141,7 +143,7 @@ asio::awaitable<void> loop_client(loop_state& st, std::vector<double>& samples) 
 }  // namespace
 
 closed_loop_result run_closed_loop(const http_target& target, const closed_loop_options& options) {
-  const std::string request = chat_request(target, plain_body);
+  const std::string request = chat_request(target, plain_body(options.model));
   loop_state st{target, request, options.warmup, options.warmup + options.requests};
   const int threads = std::clamp(options.threads, 1, std::max(1, options.concurrency));
   std::vector<std::unique_ptr<asio::io_context>> contexts;

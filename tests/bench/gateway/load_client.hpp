@@ -20,6 +20,7 @@ struct closed_loop_options {
   int warmup = 0;       // requests sent first and not measured
   int requests = 1000;  // measured requests
   int threads = 1;      // client I/O threads (connections spread round-robin)
+  std::string model = "bench";
 };
 
 struct closed_loop_result {

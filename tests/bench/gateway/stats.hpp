@@ -21,7 +21,7 @@ inline double percentile(std::vector<double> samples, double p) {
 inline double median(std::vector<double> values) { return percentile(std::move(values), 50.0); }
 
 struct latency_summary {
-  double p50 = 0, p99 = 0, min = 0, max = 0;
+  double p50 = 0, p95 = 0, p99 = 0, min = 0, max = 0;
   std::size_t samples = 0;
 };
 
@@ -30,6 +30,7 @@ inline latency_summary summarize(const std::vector<double>& samples) {
   s.samples = samples.size();
   if (samples.empty()) return s;
   s.p50 = percentile(samples, 50);
+  s.p95 = percentile(samples, 95);
   s.p99 = percentile(samples, 99);
   auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
   s.min = *lo;
