@@ -2,7 +2,7 @@
 // matrices (1024 -> 3072 and 1024 -> 1024) per weight type, n_tokens 1 / 8 / 512, threads 1 / 2,
 // and the speed-up over ref::matmul. Prints numbers only; no timing assertions.
 //   bench_matmul [--smoke] [--isa scalar|avx2] [--types q8_0,f16] [--tokens 1,8] [--threads 1,2]
-//                [--shape 1024x65536]
+//                [--shape 1024x65536] [--stream]   (--stream: plain memory read bandwidth only)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -78,10 +78,37 @@ timing time_median(int reps, F&& fn) {
   return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
 }
 
+// The machine's ceiling for decode: GB/s of a plain read over 256 MiB, split over the pool.
+void bench_stream(const std::vector<int64_t>& threads) {
+  const size_t n = size_t{256} << 20;
+  std::vector<uint64_t> buf(n / 8, 1);  // buf: [n / 8] words
+  for (int64_t n_threads : threads) {
+    thread_pool pool(static_cast<int>(n_threads));
+    const int64_t n_tasks = 64;
+    std::vector<uint64_t> sums(n_tasks);
+    const timing tm = time_median(5, [&] {
+      pool.parallel_for(n_tasks, [&](int64_t task) {
+        const size_t words = buf.size() / n_tasks;
+        const uint64_t* p = buf.data() + task * words;
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t i = 0; i + 4 <= words; i += 4) {
+          s0 += p[i];
+          s1 += p[i + 1];
+          s2 += p[i + 2];
+          s3 += p[i + 3];
+        }
+        sums[task] = s0 + s1 + s2 + s3;
+      });
+    });
+    std::printf("stream read %zu MiB, %lld threads: %.2f GB/s (wall), %.2f GB/s per CPU-second\n",
+                n >> 20, static_cast<long long>(n_threads), n / tm.wall * 1e-9, n / tm.cpu * 1e-9);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool smoke = false;
+  bool smoke = false, stream = false;
   std::string types_arg;
   std::vector<int64_t> tokens = {1, 8, 512}, threads = {1, 2};
   std::vector<std::pair<int64_t, int64_t>> shapes = {{1024, 3072}, {1024, 1024}};  // n_in, n_out
@@ -89,6 +116,8 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--smoke") {
       smoke = true;
+    } else if (a == "--stream") {
+      stream = true;
     } else if (a == "--isa" && i + 1 < argc) {
       const std::string v = argv[++i];
       force_isa(v == "scalar" ? isa::scalar : v == "neon" ? isa::neon : isa::avx2);
@@ -104,9 +133,13 @@ int main(int argc, char** argv) {
       shapes = {{v.at(0), x ? std::strtoll(x + 1, nullptr, 10) : v.at(0)}};
     } else {
       std::fprintf(stderr, "usage: bench_matmul [--smoke] [--isa scalar|avx2|neon] [--types a,b] "
-                           "[--tokens 1,8,512] [--threads 1,2] [--shape NINxNOUT]\n");
+                           "[--tokens 1,8,512] [--threads 1,2] [--shape NINxNOUT] [--stream]\n");
       return 2;
     }
+  }
+  if (stream) {
+    bench_stream(threads);
+    return 0;
   }
   if (smoke) {
     shapes = {{256, 64}};
