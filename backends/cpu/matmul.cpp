@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -88,6 +89,7 @@ dtype activation_type(dtype t) {
 bool matmul_supports(dtype t) { return is_known(t) && t != dtype::q8_k; }
 
 void matmul(const weight_view& w, const float* x, int64_t n_tokens, float* y, thread_pool& pool) {
+  assert(matmul_supports(w.type) && w.n_in % traits(w.type).block_size == 0);
   const detail::kernel_set& ks = active_kernels();
   const detail::vec_dot_fn dot = ks.dot_for(w.type);
   const detail::dot_tile_fn dot_tile = ks.dot_tile_for(w.type);
