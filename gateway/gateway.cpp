@@ -70,7 +70,7 @@ int run_gateway(const gateway_config& config) {
   std::string address = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   nlohmann::json node_list = nlohmann::json::array();
   for (const auto& n : nodes) node_list.push_back({{"name", n->name()}, {"url", n->config().url.text()}});
-  http::log_event(http::log_level::info, "listening",
+  http::log_event_always(http::log_level::info, "listening",
                   {{"address", address + ":" + std::to_string(bound.port())},
                    {"io_threads", io.size()},
                    {"policy", policy->name()},

@@ -8,6 +8,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <unordered_map>
+
 namespace laneway::gateway {
 
 namespace {
@@ -53,8 +55,30 @@ node_metrics gateway_metrics::for_node(const std::string& node) {
 }
 
 void gateway_metrics::request_done(std::string_view route, unsigned status, double seconds) {
-  requests_->Add({{"route", std::string(route)}, {"code", std::to_string(status)}}).Increment();
-  request_seconds_->Add({{"route", std::string(route)}}, latency_buckets()).Observe(seconds);
+  // Label lookups hash and lock; each I/O thread remembers the children it has used.
+  struct key {
+    const gateway_metrics* owner;
+    std::string_view route;  // always one of the static route names
+    unsigned status;
+    bool operator==(const key&) const = default;
+  };
+  struct key_hash {
+    std::size_t operator()(const key& k) const {
+      return std::hash<const void*>()(k.owner) ^ std::hash<std::string_view>()(k.route) * 31 ^ k.status;
+    }
+  };
+  struct children {
+    prometheus::Counter* requests;
+    prometheus::Histogram* seconds;
+  };
+  thread_local std::unordered_map<key, children, key_hash> cache;
+  auto [it, fresh] = cache.try_emplace(key{this, route, status});
+  if (fresh) {
+    it->second.requests = &requests_->Add({{"route", std::string(route)}, {"code", std::to_string(status)}});
+    it->second.seconds = &request_seconds_->Add({{"route", std::string(route)}}, latency_buckets());
+  }
+  it->second.requests->Increment();
+  it->second.seconds->Observe(seconds);
 }
 
 void gateway_metrics::connection_closed(const std::string& node, std::string_view reason) {

@@ -54,22 +54,79 @@ route_match classify(std::string_view method, std::string_view target) {
   return {};
 }
 
-http::result<inference_fields> read_inference_fields(std::string_view body) {
-  auto doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) return http::make_error(http::error_kind::bad_request, "the request body is not valid JSON");
-  if (!doc.is_object()) return http::make_error(http::error_kind::bad_request, "the request body must be a JSON object");
-  inference_fields out;
-  auto model = doc.find("model");
-  if (model == doc.end()) return http::make_error(http::error_kind::bad_request, "'model' is required", "model");
-  if (!model->is_string() || model->get_ref<const std::string&>().empty())
-    return http::make_error(http::error_kind::bad_request, "'model' must be a non-empty string", "model");
-  out.model = model->get<std::string>();
-  auto stream = doc.find("stream");
-  if (stream != doc.end() && !stream->is_null()) {
-    if (!stream->is_boolean()) return http::make_error(http::error_kind::bad_request, "'stream' must be a boolean", "stream");
-    out.stream = stream->get<bool>();
+namespace {
+
+// Reads only the top-level "model" and "stream" of a request body with a SAX pass: no JSON tree
+// is built for the (possibly large) prompt; the body itself is forwarded untouched.
+class inference_sax : public nlohmann::json_sax<json> {
+ public:
+  enum class field { none, model, stream };
+  bool is_object = false;
+  bool seen_model = false, model_ok = false, stream_ok = true;
+  std::string model;
+  bool stream = false;
+
+  bool null() override { return value(kind::null); }
+  bool boolean(bool v) override {
+    if (depth_ == 1 && pending_ == field::stream) stream = v;
+    return value(kind::boolean);
   }
-  return out;
+  bool number_integer(number_integer_t) override { return value(kind::other); }
+  bool number_unsigned(number_unsigned_t) override { return value(kind::other); }
+  bool number_float(number_float_t, const string_t&) override { return value(kind::other); }
+  bool string(string_t& v) override {
+    if (depth_ == 1 && pending_ == field::model) model = std::move(v);
+    return value(kind::string);
+  }
+  bool binary(binary_t&) override { return value(kind::other); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) is_object = true;
+    value(kind::other);
+    ++depth_;
+    return true;
+  }
+  bool end_object() override { --depth_; return true; }
+  bool start_array(std::size_t) override {
+    value(kind::other);
+    ++depth_;
+    return true;
+  }
+  bool end_array() override { --depth_; return true; }
+  bool key(string_t& k) override {
+    if (depth_ == 1) pending_ = k == "model" ? field::model : k == "stream" ? field::stream : field::none;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  enum class kind { null, boolean, string, other };
+  bool value(kind k) {
+    if (depth_ != 1) return true;
+    if (pending_ == field::model) {
+      seen_model = true;
+      model_ok = k == kind::string;
+    } else if (pending_ == field::stream) {
+      stream_ok = k == kind::boolean || k == kind::null;
+    }
+    pending_ = field::none;
+    return true;
+  }
+  int depth_ = 0;
+  field pending_ = field::none;
+};
+
+}  // namespace
+
+http::result<inference_fields> read_inference_fields(std::string_view body) {
+  inference_sax sax;
+  bool parsed = json::sax_parse(body.begin(), body.end(), &sax);
+  if (!parsed) return http::make_error(http::error_kind::bad_request, "the request body is not valid JSON");
+  if (!sax.is_object) return http::make_error(http::error_kind::bad_request, "the request body must be a JSON object");
+  if (!sax.seen_model) return http::make_error(http::error_kind::bad_request, "'model' is required", "model");
+  if (!sax.model_ok || sax.model.empty())
+    return http::make_error(http::error_kind::bad_request, "'model' must be a non-empty string", "model");
+  if (!sax.stream_ok) return http::make_error(http::error_kind::bad_request, "'stream' must be a boolean", "stream");
+  return inference_fields{std::move(sax.model), sax.stream};
 }
 
 proxy::proxy(const gateway_config& config, gateway_metrics& metrics, std::vector<std::unique_ptr<node>>& nodes,
@@ -251,27 +308,29 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   }
   metrics_.request_done(to_string(r), entry.status, ms_since(ex.started) / 1000.0);
 
-  json line = {{"msg", "request"},
-               {"hop", "gateway"},
-               {"request_id", ex.request_id},
-               {"lane", "default"},
-               {"method", ex.req.method_string()},
-               {"path", target},
-               {"node", entry.node.empty() ? json(nullptr) : json(entry.node)},
-               {"model", entry.model},
-               {"status", entry.status},
-               {"bytes_in", ex.bytes_in},
-               {"bytes_out", entry.stats.bytes_out},
-               {"queue_wait_ms", 0},
-               {"upstream_connect_ms", entry.stats.connect_ms},
-               {"ttfb_ms", entry.stats.ttfb_ms < 0 ? json(nullptr) : json(entry.stats.ttfb_ms)},
-               {"total_ms", ms_since(ex.started)},
-               {"stream", entry.stream},
-               {"chunks", entry.stats.chunks},
-               {"reused", entry.stats.reused},
-               {"attempts", entry.attempts},
-               {"error", entry.error.empty() ? json(nullptr) : json(entry.error)}};
-  http::log_json(http::log_level::info, line);
+  if (!http::log_enabled(http::log_level::info)) co_return;
+  http::line_builder(http::log_level::info)
+      .str("msg", "request")
+      .str("hop", "gateway")
+      .str("request_id", ex.request_id)
+      .str("lane", "default")
+      .str("method", ex.req.method_string())
+      .str("path", target)
+      .str_or_null("node", entry.node)
+      .str("model", entry.model)
+      .num("status", std::uint64_t{entry.status})
+      .num("bytes_in", std::uint64_t{ex.bytes_in})
+      .num("bytes_out", std::uint64_t{entry.stats.bytes_out})
+      .num("queue_wait_ms", std::uint64_t{0})
+      .num("upstream_connect_ms", entry.stats.connect_ms)
+      .num_or_null("ttfb_ms", entry.stats.ttfb_ms, entry.stats.ttfb_ms >= 0)
+      .num("total_ms", ms_since(ex.started))
+      .boolean("stream", entry.stream)
+      .num("chunks", std::uint64_t{entry.stats.chunks})
+      .boolean("reused", entry.stats.reused)
+      .num("attempts", std::uint64_t(entry.attempts))
+      .str_or_null("error", entry.error)
+      .write();
 }
 
 }  // namespace laneway::gateway

@@ -97,22 +97,29 @@ asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, re
 // leaving as soon as it has its response) is not a disconnect: false. Bytes a client sends
 // meanwhile (a pipelined request) are kept in its buffer.
 asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn, const response_parser& p) {
+  auto& socket = ex.stream.socket();
   for (;;) {
-    auto [ec, n] = co_await ex.stream.socket().async_read_some(ex.buffer.prepare(4096), use_tuple);
+    // Wait for readability rather than reading: no speculative read (an EAGAIN syscall) per arm.
+    auto [ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
     if (ec == asio::error::operation_aborted) co_return false;
-    if (ec) {
-      ex.keep_alive = false;
-      if (p.is_done()) co_return false;
-      beast::error_code ignored;
-      conn.stream.socket().close(ignored);
-      co_return true;
+    std::size_t pending = ec ? 0 : socket.available(ec);
+    if (!ec && pending > 0) {  // a pipelined request: keep it for the session
+      std::size_t n = socket.read_some(ex.buffer.prepare(std::min<std::size_t>(pending, 64 * 1024)), ec);
+      if (!ec) {
+        ex.buffer.commit(n);
+        if (ex.buffer.size() < 64 * 1024) continue;
+        // Enough pipelined input; stop watching until the relay ends.
+        asio::steady_timer park(co_await asio::this_coro::executor, std::chrono::hours(24));
+        co_await park.async_wait(use_tuple);
+        co_return false;
+      }
     }
-    ex.buffer.commit(n);
-    if (ex.buffer.size() >= 64 * 1024) {  // enough pipelined input; stop reading until the relay ends
-      asio::steady_timer park(co_await asio::this_coro::executor, std::chrono::hours(24));
-      co_await park.async_wait(use_tuple);
-      co_return false;
-    }
+    // Readable with nothing to read: the client closed (or reset) its connection.
+    ex.keep_alive = false;
+    if (p.is_done()) co_return false;
+    beast::error_code ignored;
+    conn.stream.socket().close(ignored);
+    co_return true;
   }
 }
 
@@ -207,11 +214,15 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     client_response res;
     prepare_client_header(p, res, ex);
     client_serializer sr{res};
-    ex.stream.expires_after(ctx.config.stream_idle_timeout);
-    auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
-    if (hec) {
-      pool.discard(std::move(conn), "client_disconnect");
-      co_return attempt_result{attempt_end::relayed, std::nullopt, true};
+    // An event stream's head goes out at once (clients see the 200 before the first token);
+    // any other head leaves with the first piece of body, in one write.
+    if (is_event_stream(p)) {
+      ex.stream.expires_after(ctx.config.stream_idle_timeout);
+      auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
+      if (hec) {
+        pool.discard(std::move(conn), "client_disconnect");
+        co_return attempt_result{attempt_end::relayed, std::nullopt, true};
+      }
     }
     auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
                              watch_client(ex, *conn, p));
@@ -232,8 +243,12 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     if (result.err) {
       ctx.metrics.upstream_error(target.name(), result.err->code());
       pool.discard(std::move(conn), "error");
-      // The header is out: end an event stream with an SSE error event, else cut the connection.
-      if (!res.has_content_length() && is_event_stream(p)) {
+      // Nothing reached the client yet: answer with the error. Else end an event stream with an
+      // SSE error event, or cut the connection.
+      if (!sr.is_header_done()) {
+        co_await http::write_error(ex, *result.err);
+        ex.keep_alive = false;
+      } else if (!res.has_content_length() && is_event_stream(p)) {
         std::string event = http::sse_error_event(*result.err);
         res.body().data = event.data();
         res.body().size = event.size();

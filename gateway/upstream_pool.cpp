@@ -30,7 +30,9 @@ boost::asio::awaitable<http::result<checkout>> upstream_pool::acquire(bool allow
       close(std::move(conn), to_string(verdict));
       continue;
     }
-    if (connection_dead(conn->stream)) {
+    // A connection used moments ago is almost surely alive; if the node closed it anyway, the
+    // stale-connection retry covers it. Older ones are checked (one non-blocking peek).
+    if (now - conn->last_used > std::chrono::seconds(1) && connection_dead(conn->stream)) {
       close(std::move(conn), "upstream_closed");
       continue;
     }
