@@ -24,6 +24,8 @@
 // scale and one exp per kept token; nothing is allocated after construction except history growth.
 #include "backends/engine/sampler.hpp"
 
+#include "backends/engine/sampler_math.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -169,76 +171,7 @@ sampled_token sampler::sample(std::span<const float> logits) {
   return out;
 }
 
-namespace {
-
-constexpr float neg_inf = -std::numeric_limits<float>::infinity();
-
-// exp(x) for x <= 0 in plain float arithmetic (no libm call, so the loops below vectorize and the
-// result does not depend on the C library): 2^(x log2 e) = 2^n * 2^f, n = round, |f| <= 1/2,
-// 2^f by its degree-6 Taylor polynomial (relative error ~2e-7). x < -87 (and -inf) gives 0.
-inline float exp_nonpositive(float x) {
-  const float xc = x < -87.0f ? -87.0f : x;
-  const float t = xc * 1.44269504f;
-  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest (1.5 * 2^23 trick)
-  const float f = (t - n) * 0.693147181f;            // f ln 2, in [-0.35, 0.35]
-  const float poly =
-      1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
-  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return x < -87.0f ? 0.0f : poly * scale;
-}
-
-// First index of the largest value (NaN never wins); 0 when every value is -inf or NaN.
-int32_t argmax(const float* l, int32_t n) {
-  float lane[8];
-  for (float& v : lane) v = neg_inf;
-  int32_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) lane[j] = l[i + j] > lane[j] ? l[i + j] : lane[j];
-  float best = neg_inf;
-  for (const float v : lane) best = v > best ? v : best;
-  for (; i < n; ++i) best = l[i] > best ? l[i] : best;
-  for (int32_t k = 0; k < n; ++k)
-    if (l[k] == best) return k;
-  return 0;
-}
-
-// p[i] = exp(s[i] - max) for i < n; block[b] = sum of p over [64b, 64b + 64); returns the sum.
-double exp_row(const float* s, float* p, double* block, float max, int32_t n) {
-  double total = 0.0;
-  for (int32_t b0 = 0; b0 < n; b0 += 64) {
-    const int32_t end = std::min(n, b0 + 64);
-    float lane[8] = {};
-    int32_t i = b0;
-    for (; i + 8 <= end; i += 8)
-      for (int j = 0; j < 8; ++j) {
-        const float e = exp_nonpositive(s[i + j] - max);
-        p[i + j] = e;
-        lane[j] += e;
-      }
-    double sum = 0.0;
-    for (const float v : lane) sum += v;
-    for (; i < end; ++i) sum += p[i] = exp_nonpositive(s[i] - max);
-    block[b0 / 64] = sum;
-    total += sum;
-  }
-  return total;
-}
-
-// sum of exp(l[i] - max) over i < n (max >= every l[i]; NaN entries are skipped).
-double sum_exp(const float* l, float max, int32_t n) {
-  float lane[8] = {};
-  int32_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) lane[j] += l[i + j] == l[i + j] ? exp_nonpositive(l[i + j] - max) : 0.0f;
-  double total = 0.0;
-  for (const float v : lane) total += v;
-  for (; i < n; ++i) total += l[i] == l[i] ? exp_nonpositive(l[i] - max) : 0.0f;
-  return total;
-}
-
-}  // namespace
+using namespace sampler_math;
 
 int32_t sampler::choose(const float* l) {
   if (params_.temperature == 0.0f || params_.top_k == 1) return argmax(l, n_vocab_);
@@ -246,12 +179,7 @@ int32_t sampler::choose(const float* l) {
   // Temperature; NaN counts as -inf. s: [n_vocab] scaled logits.
   const float inv_t = 1.0f / params_.temperature;
   float* s = scaled_.data();
-  float max_logit = neg_inf;
-  for (int32_t i = 0; i < n_vocab_; ++i) {
-    const float v = l[i] == l[i] ? l[i] * inv_t : neg_inf;
-    s[i] = v;
-    max_logit = v > max_logit ? v : max_logit;
-  }
+  const float max_logit = scale_row(l, s, inv_t, n_vocab_);
   if (max_logit == neg_inf) return 0;  // nothing is possible
 
   const float floor = params_.min_p;  // min_p as a threshold on p = exp(s - max): p_max is 1

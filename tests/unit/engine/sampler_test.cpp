@@ -389,3 +389,32 @@ TEST_SUITE("engine") {
     CHECK_FALSE(unlimited.reached_max_tokens());
   }
 }
+
+#include "backends/engine/sampler_math.hpp"
+
+TEST_SUITE("engine") {
+  TEST_CASE("sampler: the float exp kernels match std::exp") {
+    using namespace laneway::engine::sampler_math;
+    std::vector<float> x;
+    for (float v = -90.0f; v <= 0.0f; v += 0.0137f) x.push_back(v);
+    x.push_back(0.0f);
+    x.push_back(-INFINITY);
+    while (x.size() % 4) x.push_back(-1.0f);
+    std::vector<float> p(x.size());
+    std::vector<double> block((x.size() + 63) / 64);
+    const double total = exp_row(x.data(), p.data(), block.data(), 0.0f, static_cast<int32_t>(x.size()));
+    double ref_total = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double ref = x[i] < -87.0f ? 0.0 : std::exp(static_cast<double>(x[i]));
+      ref_total += ref;
+      CAPTURE(x[i]);
+      CHECK(std::abs(p[i] - ref) <= 1e-6 * ref + 1e-38);
+      CHECK(std::abs(exp_nonpositive(x[i]) - ref) <= 1e-6 * ref + 1e-38);
+    }
+    CHECK(total == doctest::Approx(ref_total).epsilon(1e-6));
+    CHECK(sum_exp(x.data(), 0.0f, static_cast<int32_t>(x.size())) == doctest::Approx(ref_total).epsilon(1e-6));
+    double block_total = 0;
+    for (const double b : block) block_total += b;
+    CHECK(block_total == doctest::Approx(total).epsilon(1e-12));
+  }
+}
