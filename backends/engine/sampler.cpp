@@ -91,6 +91,7 @@ sampler::sampler(const sampling_params& params, int32_t n_vocab)
   cand_.resize(n);
   if (params_.top_p < 1.0f) {
     cross_.resize(n);
+    bucket_of_.resize(n);
     bucket_sum_.resize(n_buckets);
   }
   counts_.assign(n, 0);
@@ -265,12 +266,15 @@ std::size_t sampler::select_top_p(float max_logit, double total, float floor) {
   // min_p drops the others anyway, and they would come last in it).
   const float* s = scaled_.data();
   const float* p = prob_.data();
-  auto bucket = [&](int32_t i) {
-    const float d = max_logit - s[i];
-    return d < bucket_range ? static_cast<int>(d * (n_buckets / bucket_range)) : n_buckets - 1;
-  };
+  uint16_t* bucket = bucket_of_.data();  // [n_vocab]
+  const float per_logit = n_buckets / bucket_range;
   std::fill(bucket_sum_.begin(), bucket_sum_.end(), 0.0);
-  for (int32_t i = 0; i < n_vocab_; ++i) bucket_sum_[static_cast<std::size_t>(bucket(i))] += p[i];
+  for (int32_t i = 0; i < n_vocab_; ++i) {
+    const float d = max_logit - s[i];
+    const int b = d < bucket_range ? static_cast<int>(d * per_logit) : n_buckets - 1;
+    bucket[i] = static_cast<uint16_t>(b);
+    bucket_sum_[static_cast<std::size_t>(b)] += p[i];
+  }
   const double target = static_cast<double>(params_.top_p) * total;
   double cum = 0.0;
   int c = 0;
@@ -280,11 +284,10 @@ std::size_t sampler::select_top_p(float max_logit, double total, float floor) {
   }
   std::size_t n = 0, n_cross = 0;
   for (int32_t i = 0; i < n_vocab_; ++i) {
-    if (p[i] < floor) continue;
-    const int b = bucket(i);
-    if (b < c)
+    if (bucket[i] > c || p[i] < floor) continue;
+    if (bucket[i] < c)
       cand_[n++] = {s[i], p[i], i};
-    else if (b == c)
+    else
       cross_[n_cross++] = {s[i], p[i], i};
   }
   std::sort(cross_.begin(), cross_.begin() + static_cast<std::ptrdiff_t>(n_cross), better);

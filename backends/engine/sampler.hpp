@@ -109,6 +109,7 @@ class sampler {
   std::vector<candidate> cand_;       // [n_vocab] capacity: the kept tokens come first
   std::vector<candidate> cross_;      // [n_vocab] capacity: top_p's boundary bucket
   std::vector<double> bucket_sum_;    // [n_buckets]
+  std::vector<uint16_t> bucket_of_;   // [n_vocab] top_p bucket of each token
   std::vector<double> block_sum_;     // [ceil(n_vocab / 64)] sums of prob_ per 64 tokens
   std::vector<int32_t> counts_;       // [n_vocab] times generated
   std::vector<int32_t> generated_;    // distinct generated tokens (keys of counts_ > 0)
