@@ -6,22 +6,28 @@
 //                  tokens only): logit -= count * frequency_penalty + (count > 0) * presence_penalty.
 //   2. temperature 0 -> greedy: the argmax (lowest id on ties) of the penalized logits, done.
 //                  Otherwise logits / temperature. top_k == 1 is greedy too.
-//   3. top_k       keep the k best: nth_element (O(vocab)), then sort only those k.
+//   3. top_k       keep the k best: a k-element heap over the row (one compare per token on
+//                  typical rows, O(vocab log k) at worst), then only those k are sorted.
 //   4. top_p       keep the smallest best-first set whose probability reaches top_p, normalized
-//                  over what top_k left. No full sort: the best 64 are selected and sorted, then
-//                  256 more, ... until the running sum reaches top_p.
+//                  over what top_k left. After top_k: a scan of the sorted k. Without top_k, no
+//                  sort of the row: tokens are bucketed by max - logit (1024 buckets over 20 nats),
+//                  whole buckets are kept while the running sum stays under top_p, and only the
+//                  bucket where it crosses is sorted.
 //   5. min_p       keep tokens with p >= min_p * p_max (p_max is never removed by 3 or 4, so this
-//                  is a threshold on exp(logit - max)). When top_p is on too, tokens under the
-//                  threshold are set aside before top_p's partial sort, which then only orders the
-//                  tokens min_p would keep: same result as running 4 then 5, less sorting.
+//                  is a threshold on exp(logit - max)). With top_p on, tokens under the threshold
+//                  are skipped before the boundary bucket is sorted: they would come last in it and
+//                  be dropped anyway, so the result is that of running 4 then 5.
 //   6. sample      one uniform draw from xoshiro256** over the kept tokens, in a canonical order
-//                  (best first with ties by id when anything was filtered, else id order), so a
-//                  seed gives the same tokens with any standard library.
+//                  (top_k: best first; top_p: the whole buckets' tokens by id, then the boundary
+//                  bucket's best first; otherwise by id), so a seed gives the same tokens with
+//                  any standard library.
 //
 // Log-probs are reported for the unmodified logits (log-softmax before 1 and 2), as OpenAI does;
 // top_logprobs keeps the best N in one pass with an insertion array (N <= 20).
-// Cost per step: one copy of the logits when a penalty is on; for non-greedy sampling one pass to
-// scale and one exp per kept token; nothing is allocated after construction except history growth.
+// Cost per step (sampler_math.hpp has the row kernels): a copy of the logits when a penalty is
+// on; greedy: one argmax; otherwise one vectorized pass to scale, one to exponentiate (with per-64
+// block sums so the draw skips whole blocks), plus the filters above. Nothing is allocated after
+// construction except the token history growing.
 #include "backends/engine/sampler.hpp"
 
 #include "backends/engine/sampler_math.hpp"
