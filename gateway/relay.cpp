@@ -224,17 +224,25 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
         co_return attempt_result{attempt_end::relayed, std::nullopt, true};
       }
     }
-    auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
-                             watch_client(ex, *conn, p));
-    ex.stream.expires_never();
     attempt_result result{attempt_end::relayed, std::nullopt, false};
-    if (outcome.index() == 1) {
-      result.client_gone = std::get<1>(outcome);  // false: it left after the node's whole answer
-    } else {
-      auto& end = std::get<0>(outcome);
+    auto remaining = p.content_length_remaining();
+    if (remaining && conn->buffer.size() >= *remaining) {
+      // The node's whole answer is already read: nothing upstream left to cancel, no watcher.
+      auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target);
       result.client_gone = end.client_gone;
       result.err = end.err;
+    } else {
+      auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
+                               watch_client(ex, *conn, p));
+      if (outcome.index() == 1) {
+        result.client_gone = std::get<1>(outcome);  // false: it left after the node's whole answer
+      } else {
+        auto& end = std::get<0>(outcome);
+        result.client_gone = end.client_gone;
+        result.err = end.err;
+      }
     }
+    ex.stream.expires_never();
     if (result.client_gone) {
       ex.keep_alive = false;
       pool.discard(std::move(conn), "client_disconnect");
