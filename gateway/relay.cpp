@@ -2,14 +2,11 @@
 //
 // The relay reads the node's body with a buffer_body parser (each read returns what one socket
 // read produced) and writes each piece at once as a chunk (or raw, when the node gave a
-// Content-Length). A watcher reads the client socket concurrently (awaitable_operators `||`):
-// EOF or an error means the client left, and the upstream socket is closed in the same turn.
+// Content-Length). Meanwhile a client_watch waits for the client socket to become readable: EOF
+// or an error means the client left, and the upstream socket is closed in the same turn.
 #include "gateway/relay.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -27,7 +24,6 @@ namespace laneway::gateway {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using response_parser = bhttp::response_parser<bhttp::buffer_body>;
 using client_response = bhttp::response<bhttp::buffer_body>;
@@ -91,37 +87,72 @@ asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, re
   co_return pump_end{};
 }
 
-// Completes when the client closes or resets its connection, or is cancelled (false). Returns
-// true when that cut the node's answer short: the upstream socket is then closed at once so the
-// node stops generating. A close after the node's whole message was read (a one-shot client
-// leaving as soon as it has its response) is not a disconnect: false. Bytes a client sends
-// meanwhile (a pipelined request) are kept in its buffer.
-asio::awaitable<bool> watch_client(http::exchange& ex, upstream_connection& conn, const response_parser& p) {
-  auto& socket = ex.stream.socket();
-  for (;;) {
-    // Wait for readability rather than reading: no speculative read (an EAGAIN syscall) per arm.
-    auto [ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
-    if (ec == asio::error::operation_aborted) co_return false;
+// Watches the client while a node works on its request: one plain async_wait on the client
+// socket (no coroutine, no race of coroutines). If the client closes or resets its connection
+// before the node's whole answer was read, the upstream socket is closed at once, so the node
+// sees its client vanish and stops generating, and the relay's pending operation fails. A close
+// after the whole answer was read is a one-shot client leaving, not a disconnect. Bytes a client
+// pipelines meanwhile are kept in its buffer for the session.
+class client_watch {
+ public:
+  client_watch(http::exchange& ex, upstream_connection& conn, const response_parser& p)
+      : state_(std::make_shared<state>(state{&ex, &conn, &p})) {
+    arm(state_);
+  }
+  ~client_watch() { stop(); }
+  client_watch(const client_watch&) = delete;
+  client_watch& operator=(const client_watch&) = delete;
+
+  // From here on the watch touches nothing. Call before the upstream connection changes hands
+  // and while no other operation is pending on the client socket.
+  void stop() {
+    if (state_->done) return;
+    state_->done = true;
+    beast::error_code ignored;
+    state_->ex->stream.socket().cancel(ignored);
+  }
+  bool client_gone() const { return state_->gone; }
+
+ private:
+  struct state {
+    http::exchange* ex;
+    upstream_connection* conn;
+    const response_parser* p;
+    bool done = false;
+    bool gone = false;
+  };
+
+  static void arm(const std::shared_ptr<state>& s) {
+    // Readability, not a read: no speculative read (an EAGAIN syscall) per request.
+    s->ex->stream.socket().async_wait(asio::ip::tcp::socket::wait_read,
+                                      [s](const beast::error_code& ec) { on_ready(s, ec); });
+  }
+
+  static void on_ready(const std::shared_ptr<state>& s, beast::error_code ec) {
+    if (s->done || ec == asio::error::operation_aborted) return;
+    auto& socket = s->ex->stream.socket();
     std::size_t pending = ec ? 0 : socket.available(ec);
-    if (!ec && pending > 0) {  // a pipelined request: keep it for the session
-      std::size_t n = socket.read_some(ex.buffer.prepare(std::min<std::size_t>(pending, 64 * 1024)), ec);
+    if (!ec && pending > 0) {  // a pipelined request
+      auto& buffer = s->ex->buffer;
+      if (buffer.size() >= 64 * 1024) return;  // enough pipelined input: stop watching
+      std::size_t n = socket.read_some(buffer.prepare(std::min<std::size_t>(pending, 64 * 1024)), ec);
       if (!ec) {
-        ex.buffer.commit(n);
-        if (ex.buffer.size() < 64 * 1024) continue;
-        // Enough pipelined input; stop watching until the relay ends.
-        asio::steady_timer park(co_await asio::this_coro::executor, std::chrono::hours(24));
-        co_await park.async_wait(use_tuple);
-        co_return false;
+        buffer.commit(n);
+        arm(s);
+        return;
       }
     }
-    // Readable with nothing to read: the client closed (or reset) its connection.
-    ex.keep_alive = false;
-    if (p.is_done()) co_return false;
+    // Readable with nothing to read (or an error): the client closed or reset its connection.
+    s->done = true;
+    s->ex->keep_alive = false;
+    if (s->p->is_done()) return;
+    s->gone = true;
     beast::error_code ignored;
-    conn.stream.socket().close(ignored);
-    co_return true;
+    s->conn->stream.socket().close(ignored);
   }
-}
+
+  std::shared_ptr<state> state_;
+};
 
 // Sends the request and reads the node's response header, within `timeout`.
 asio::awaitable<beast::error_code> send_and_read_head(upstream_connection& conn, upstream_request& up,
@@ -176,14 +207,14 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     response_parser p;
     p.body_limit(boost::none);
     p.header_limit(64 * 1024);
-    auto head = co_await (send_and_read_head(*conn, up, p, ctx.config.response_timeout) || watch_client(ex, *conn, p));
-    if (head.index() == 1) {  // the client left while the node was still thinking
-      ex.keep_alive = false;
+    client_watch watch(ex, *conn, p);
+    beast::error_code ec = co_await send_and_read_head(*conn, up, p, ctx.config.response_timeout);
+    if (watch.client_gone()) {  // the client left while the node was still thinking
       pool.discard(std::move(conn), "client_disconnect");
       co_return attempt_result{attempt_end::relayed, std::nullopt, true};
     }
-    beast::error_code ec = std::get<0>(head);
     if (ec) {
+      watch.stop();
       // A pooled connection the node closed while idle: try once more on a fresh one.
       if (stats.reused && fresh_retry == 0 && nothing_received(ec)) {
         pool.discard(std::move(conn), "stale");
@@ -203,6 +234,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     stats.status = p.get().result_int();
     target.on_traffic(stats.status >= 500);
     if (stats.status >= 500 && ctx.may_retry) {
+      watch.stop();
       pool.discard(std::move(conn), "retry_5xx");
       ctx.metrics.upstream_error(target.name(), "status_5xx");
       auto err = http::make_error(http::error_kind::upstream_bad_response,
@@ -220,28 +252,16 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       ex.stream.expires_after(ctx.config.stream_idle_timeout);
       auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
       if (hec) {
+        watch.stop();
         pool.discard(std::move(conn), "client_disconnect");
         co_return attempt_result{attempt_end::relayed, std::nullopt, true};
       }
     }
     attempt_result result{attempt_end::relayed, std::nullopt, false};
-    auto remaining = p.content_length_remaining();
-    if (remaining && conn->buffer.size() >= *remaining) {
-      // The node's whole answer is already read: nothing upstream left to cancel, no watcher.
-      auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target);
-      result.client_gone = end.client_gone;
-      result.err = end.err;
-    } else {
-      auto outcome = co_await (pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target) ||
-                               watch_client(ex, *conn, p));
-      if (outcome.index() == 1) {
-        result.client_gone = std::get<1>(outcome);  // false: it left after the node's whole answer
-      } else {
-        auto& end = std::get<0>(outcome);
-        result.client_gone = end.client_gone;
-        result.err = end.err;
-      }
-    }
+    auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target);
+    watch.stop();
+    result.client_gone = end.client_gone || watch.client_gone();
+    if (!result.client_gone) result.err = end.err;
     ex.stream.expires_never();
     if (result.client_gone) {
       ex.keep_alive = false;
