@@ -15,6 +15,7 @@
 
 #include "backends/cpu/matmul.hpp"
 #include "backends/engine/commands.hpp"
+#include "backends/engine/cli_args.hpp"
 #include "backends/engine/forward.hpp"
 #include "backends/engine/kv_cache.hpp"
 #include "backends/engine/model.hpp"
@@ -103,14 +104,7 @@ int bench_command(int argc, char** argv) {
   app.add_option("-b,--batch", batches, "decode batch sizes, comma separated");
   app.add_option("-u,--ubatch", ubatch, "prefill chunk size")->check(CLI::Range(1, 1 << 16));
   app.add_flag("--json", json, "one JSON object per row");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 1;
-  }
+  if (auto exit_code = parse_command_line(app, argc, argv, 1)) return *exit_code;
   try {
     const auto batch_sizes = parse_batches(batches);
     const model m = model::open(model_path);

@@ -1,6 +1,7 @@
 // `laneway tokenize`: loads only what tokenizing needs from a GGUF file (vocab-only files work),
 // tokenizes TEXT or the contents of --file, prints the ids. Load errors name the file and offset.
 #include "backends/engine/commands.hpp"
+#include "backends/engine/cli_args.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -24,14 +25,7 @@ int tokenize_command(int argc, char** argv) {
   auto* text_opt = app.add_option("text", text, "text to tokenize");
   auto* file_opt = app.add_option("--file", file_path, "read the text from this file");
   text_opt->excludes(file_opt);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 1;
-  }
+  if (auto exit_code = parse_command_line(app, argc, argv, 1)) return *exit_code;
   if (!*text_opt && !*file_opt) {
     std::fprintf(stderr, "laneway tokenize: give a TEXT or --file F\n");
     return 1;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "backends/engine/commands.hpp"
+#include "backends/engine/cli_args.hpp"
 #include "backends/engine/gguf_writer.hpp"
 #include "backends/engine/mkmodel.hpp"
 
@@ -30,14 +31,7 @@ int mkmodel_command(int argc, char** argv) {
   app.add_flag("--tied", o.tied, "no output.weight: the output projection reuses token_embd");
   app.add_option("-t,--threads", o.threads, "threads generating and quantizing")->capture_default_str();
   app.add_option("-o,--out", o.out, "output GGUF file")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (auto exit_code = parse_command_line(app, argc, argv, 2)) return *exit_code;
   const auto type = parse_weight_type(type_name);
   if (!type) {
     std::fprintf(stderr, "laneway mkmodel: --type must be one of F32 F16 BF16 Q8_0 Q4_0 Q4_K Q5_K Q6_K, got '%s'\n",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/engine/chat_template.hpp"
+#include "backends/engine/cli_args.hpp"
 #include "backends/engine/commands.hpp"
 #include "backends/engine/forward.hpp"
 #include "backends/engine/kv_cache.hpp"
@@ -116,14 +117,7 @@ int run_command(int argc, char** argv) {
   app.add_option("--presence-penalty", o.sampling.presence_penalty, "presence penalty");
   app.add_option("--frequency-penalty", o.sampling.frequency_penalty, "frequency penalty");
   auto* seed_opt = app.add_option("-s,--seed", o.seed, "random seed (reproducible sampling)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 1;
-  }
+  if (auto exit_code = parse_command_line(app, argc, argv, 1)) return *exit_code;
   o.sampling.temperature = temp;
   if (*seed_opt) o.sampling.seed = o.seed;
   if (const auto err = validate(o.sampling)) {
