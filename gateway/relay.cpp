@@ -185,6 +185,33 @@ bool is_event_stream(const response_parser& p) {
   return type.size() >= 17 && beast::iequals(type.substr(0, 17), "text/event-stream");
 }
 
+// The node failed after its head: tell the client as well as the response allows. Nothing sent
+// yet: an error response. An event stream: an SSE error event and a clean end of the chunked
+// body. Anything else: the connection is cut.
+asio::awaitable<void> end_cut_response(http::exchange& ex, const response_parser& p, client_response& res,
+                                       client_serializer& sr, const http::error& err) {
+  if (!sr.is_header_done()) {
+    co_await http::write_error(ex, err);
+    ex.keep_alive = false;
+    co_return;
+  }
+  if (res.has_content_length() || !is_event_stream(p)) {
+    ex.keep_alive = false;
+    co_return;
+  }
+  std::string event = http::sse_error_event(err);
+  res.body().data = event.data();
+  res.body().size = event.size();
+  res.body().more = true;
+  ex.stream.expires_after(std::chrono::seconds(5));
+  auto [e1, n1] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+  res.body().data = nullptr;
+  res.body().more = false;
+  auto [e2, n2] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+  ex.stream.expires_never();
+  if ((e1 && e1 != bhttp::error::need_buffer) || e2) ex.keep_alive = false;
+}
+
 }  // namespace
 
 asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, upstream_request& up,
@@ -271,26 +298,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     if (result.err) {
       ctx.metrics.upstream_error(target.name(), result.err->code());
       pool.discard(std::move(conn), "error");
-      // Nothing reached the client yet: answer with the error. Else end an event stream with an
-      // SSE error event, or cut the connection.
-      if (!sr.is_header_done()) {
-        co_await http::write_error(ex, *result.err);
-        ex.keep_alive = false;
-      } else if (!res.has_content_length() && is_event_stream(p)) {
-        std::string event = http::sse_error_event(*result.err);
-        res.body().data = event.data();
-        res.body().size = event.size();
-        res.body().more = true;
-        ex.stream.expires_after(std::chrono::seconds(5));
-        auto [e1, n1] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
-        res.body().data = nullptr;
-        res.body().more = false;
-        auto [e2, n2] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
-        ex.stream.expires_never();
-        if ((e1 && e1 != bhttp::error::need_buffer) || e2) ex.keep_alive = false;
-      } else {
-        ex.keep_alive = false;
-      }
+      co_await end_cut_response(ex, p, res, sr, *result.err);
       co_return result;
     }
     pool.release(std::move(conn), p.keep_alive());
