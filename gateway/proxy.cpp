@@ -231,6 +231,49 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Nodes that may take a request for `model` now: serving it, routable, not tried yet.
+// `any_serves` tells a model nobody serves (404) from one whose nodes are all down (503).
+std::vector<routing::candidate> routable_candidates(const std::vector<std::unique_ptr<node>>& nodes,
+                                                    const std::string& model, const std::vector<node*>& tried,
+                                                    bool& any_serves) {
+  std::vector<routing::candidate> candidates;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto& n = *nodes[i];
+    if (!n.serves(model)) continue;
+    any_serves = true;
+    if (!n.routable() || std::find(tried.begin(), tried.end(), &n) != tried.end()) continue;
+    candidates.push_back({i, n.name(), n.in_flight()});
+  }
+  return candidates;
+}
+
+// One JSON line per proxied request (docs/logging.md), built only when it is written.
+void write_access_log(const http::exchange& ex, const std::string& target, const access_log& entry) {
+  if (!http::log_enabled(http::log_level::info)) return;
+  http::line_builder(http::log_level::info)
+      .str("msg", "request")
+      .str("hop", "gateway")
+      .str("request_id", ex.request_id)
+      .str("lane", "default")
+      .str("method", ex.req.method_string())
+      .str("path", target)
+      .str_or_null("node", entry.node)
+      .str("model", entry.model)
+      .num("status", std::uint64_t{entry.status})
+      .num("bytes_in", std::uint64_t{ex.bytes_in})
+      .num("bytes_out", std::uint64_t{entry.stats.bytes_out})
+      .num("queue_wait_ms", std::uint64_t{0})
+      .num("upstream_connect_ms", entry.stats.connect_ms)
+      .num_or_null("ttfb_ms", entry.stats.ttfb_ms, entry.stats.ttfb_ms >= 0)
+      .num("total_ms", ms_since(ex.started))
+      .boolean("stream", entry.stream)
+      .num("chunks", std::uint64_t{entry.stats.chunks})
+      .boolean("reused", entry.stats.reused)
+      .num("attempts", std::uint64_t(entry.attempts))
+      .str_or_null("error", entry.error)
+      .write();
+}
+
 }  // namespace
 
 boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r) {
@@ -256,15 +299,8 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   std::vector<node*> tried;
   const int max_attempts = 1 + config_.upstream.retries;
   for (bool keep_routing = !failure; keep_routing;) {
-    std::vector<routing::candidate> candidates;
     bool any_serves = false;
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      auto& n = *nodes_[i];
-      if (!n.serves(entry.model)) continue;
-      any_serves = true;
-      if (!n.routable() || std::find(tried.begin(), tried.end(), &n) != tried.end()) continue;
-      candidates.push_back({i, n.name(), n.in_flight()});
-    }
+    auto candidates = routable_candidates(nodes_, entry.model, tried, any_serves);
     if (candidates.empty()) {
       if (tried.empty()) {
         failure = any_serves ? http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + entry.model + "'")
@@ -308,29 +344,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   }
   metrics_.request_done(to_string(r), entry.status, ms_since(ex.started) / 1000.0);
 
-  if (!http::log_enabled(http::log_level::info)) co_return;
-  http::line_builder(http::log_level::info)
-      .str("msg", "request")
-      .str("hop", "gateway")
-      .str("request_id", ex.request_id)
-      .str("lane", "default")
-      .str("method", ex.req.method_string())
-      .str("path", target)
-      .str_or_null("node", entry.node)
-      .str("model", entry.model)
-      .num("status", std::uint64_t{entry.status})
-      .num("bytes_in", std::uint64_t{ex.bytes_in})
-      .num("bytes_out", std::uint64_t{entry.stats.bytes_out})
-      .num("queue_wait_ms", std::uint64_t{0})
-      .num("upstream_connect_ms", entry.stats.connect_ms)
-      .num_or_null("ttfb_ms", entry.stats.ttfb_ms, entry.stats.ttfb_ms >= 0)
-      .num("total_ms", ms_since(ex.started))
-      .boolean("stream", entry.stream)
-      .num("chunks", std::uint64_t{entry.stats.chunks})
-      .boolean("reused", entry.stats.reused)
-      .num("attempts", std::uint64_t(entry.attempts))
-      .str_or_null("error", entry.error)
-      .write();
+  write_access_log(ex, target, entry);
 }
 
 }  // namespace laneway::gateway
