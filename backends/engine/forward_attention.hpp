@@ -1,0 +1,38 @@
+// Internal to forward_attention*.cpp: the two inner loops of attention over one contiguous run of
+// KV-cache rows, as a kernel set per ISA (plain loops in forward_attention.cpp, AVX2 + FMA + F16C
+// in forward_attention_avx2.cpp, picked at run time like cpu::matmul's kernels).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backends/cpu/quant_types.hpp"
+
+namespace laneway::engine::detail {
+
+// n cache rows, row i at base + i * row_bytes; this kv head's head_dim values start at value
+// `offset` of each row; values are f32 or f16.
+struct kv_run {
+  const std::byte* base;
+  std::size_t row_bytes;
+  int64_t offset;
+  int32_t n;
+  cpu::dtype type;
+};
+
+// q: [group, d]; score[g * ld + i] = scale * q_g . k_i for g < group, i < k.n.
+// tmp: [d] scratch for widening an f16 row (unused by kernels that widen in registers).
+using score_fn = void (*)(const float* q, int64_t group, int64_t d, const kv_run& k, float scale,
+                          float* score, int64_t ld, float* tmp);
+// out: [group, d]; out_g += sum_i w[g * ld + i] * v_i.
+using accumulate_fn = void (*)(const float* w, int64_t ld, int64_t group, int64_t d,
+                               const kv_run& v, float* out, float* tmp);
+
+struct attend_kernels {
+  score_fn score;
+  accumulate_fn accumulate;
+};
+
+const attend_kernels* avx2_attend_kernels();  // nullptr when not compiled in (non-x86 builds)
+
+}  // namespace laneway::engine::detail

@@ -1,0 +1,172 @@
+// AVX2 + FMA + F16C attention kernels (contracts in forward_attention.hpp; the plain loops in
+// forward_attention.cpp are the reference). Compiled with -mavx2 -mfma -mf16c and used only when
+// cpu::active_isa() is avx2 on a CPU that has it. f16 rows are widened in registers (vcvtph2ps).
+// Scores: four K rows against one query head at a time (one q load feeds four FMAs), summed
+// horizontally four at once. V: out_g += w_i * v_i with FMA over head_dim, four rows per pass
+// over out_g. Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions
+// shared with other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
+#include "backends/engine/forward_attention.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+namespace laneway::engine::detail {
+namespace {
+
+// Values [j, j + 8) / value j of one head's row (row already points at the head's first value).
+template <bool F16>
+inline __m256 load8(const void* row, int64_t j) {
+  if constexpr (F16) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + j)));
+  } else {
+    return _mm256_loadu_ps(static_cast<const float*>(row) + j);
+  }
+}
+template <bool F16>
+inline float load1(const void* row, int64_t j) {
+  if constexpr (F16) {
+    return _cvtsh_ss(static_cast<const uint16_t*>(row)[j]);
+  } else {
+    return static_cast<const float*>(row)[j];
+  }
+}
+
+inline const void* head_row(const kv_run& r, int32_t i) {
+  const int64_t bytes_per_value = r.type == cpu::dtype::f16 ? 2 : 4;
+  return r.base + static_cast<std::size_t>(i) * r.row_bytes + r.offset * bytes_per_value;
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// {sum a, sum b, sum c, sum d}
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+template <bool F16>
+void score_rows(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
+                int64_t ld) {
+  const int64_t d8 = d & ~int64_t{7};
+  int32_t i = 0;
+  for (; i + 4 <= k.n; i += 4) {
+    const void* r0 = head_row(k, i);
+    const void* r1 = head_row(k, i + 1);
+    const void* r2 = head_row(k, i + 2);
+    const void* r3 = head_row(k, i + 3);
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qg = q + g * d;  // qg: [head_dim]
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t j = 0; j < d8; j += 8) {
+        const __m256 qv = _mm256_loadu_ps(qg + j);
+        a0 = _mm256_fmadd_ps(qv, load8<F16>(r0, j), a0);
+        a1 = _mm256_fmadd_ps(qv, load8<F16>(r1, j), a1);
+        a2 = _mm256_fmadd_ps(qv, load8<F16>(r2, j), a2);
+        a3 = _mm256_fmadd_ps(qv, load8<F16>(r3, j), a3);
+      }
+      __m128 s = hsum4(a0, a1, a2, a3);
+      if (d8 < d) {  // head_dim not a multiple of 8
+        float tail[4] = {0, 0, 0, 0};
+        for (int64_t j = d8; j < d; ++j) {
+          tail[0] += qg[j] * load1<F16>(r0, j);
+          tail[1] += qg[j] * load1<F16>(r1, j);
+          tail[2] += qg[j] * load1<F16>(r2, j);
+          tail[3] += qg[j] * load1<F16>(r3, j);
+        }
+        s = _mm_add_ps(s, _mm_loadu_ps(tail));
+      }
+      _mm_storeu_ps(score + g * ld + i, _mm_mul_ps(s, _mm_set1_ps(scale)));
+    }
+  }
+  for (; i < k.n; ++i) {
+    const void* r = head_row(k, i);
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qg = q + g * d;
+      __m256 a = _mm256_setzero_ps();
+      for (int64_t j = 0; j < d8; j += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j), load8<F16>(r, j), a);
+      float sum = hsum(a);
+      for (int64_t j = d8; j < d; ++j) sum += qg[j] * load1<F16>(r, j);
+      score[g * ld + i] = scale * sum;
+    }
+  }
+}
+
+template <bool F16>
+void accumulate_rows(const float* w, int64_t ld, int64_t group, int64_t d, const kv_run& v, float* out) {
+  const int64_t d8 = d & ~int64_t{7};
+  int32_t i = 0;
+  for (; i + 4 <= v.n; i += 4) {
+    const void* r0 = head_row(v, i);
+    const void* r1 = head_row(v, i + 1);
+    const void* r2 = head_row(v, i + 2);
+    const void* r3 = head_row(v, i + 3);
+    for (int64_t g = 0; g < group; ++g) {
+      const float* wg = w + g * ld + i;
+      float* o = out + g * d;  // o: [head_dim]
+      const __m256 w0 = _mm256_set1_ps(wg[0]), w1 = _mm256_set1_ps(wg[1]);
+      const __m256 w2 = _mm256_set1_ps(wg[2]), w3 = _mm256_set1_ps(wg[3]);
+      for (int64_t j = 0; j < d8; j += 8) {
+        __m256 acc = _mm256_loadu_ps(o + j);
+        acc = _mm256_fmadd_ps(w0, load8<F16>(r0, j), acc);
+        acc = _mm256_fmadd_ps(w1, load8<F16>(r1, j), acc);
+        acc = _mm256_fmadd_ps(w2, load8<F16>(r2, j), acc);
+        acc = _mm256_fmadd_ps(w3, load8<F16>(r3, j), acc);
+        _mm256_storeu_ps(o + j, acc);
+      }
+      for (int64_t j = d8; j < d; ++j) {
+        o[j] += wg[0] * load1<F16>(r0, j) + wg[1] * load1<F16>(r1, j) + wg[2] * load1<F16>(r2, j) +
+                wg[3] * load1<F16>(r3, j);
+      }
+    }
+  }
+  for (; i < v.n; ++i) {
+    const void* r = head_row(v, i);
+    for (int64_t g = 0; g < group; ++g) {
+      const float wi = w[g * ld + i];
+      float* o = out + g * d;
+      const __m256 wv = _mm256_set1_ps(wi);
+      for (int64_t j = 0; j < d8; j += 8) {
+        _mm256_storeu_ps(o + j, _mm256_fmadd_ps(wv, load8<F16>(r, j), _mm256_loadu_ps(o + j)));
+      }
+      for (int64_t j = d8; j < d; ++j) o[j] += wi * load1<F16>(r, j);
+    }
+  }
+}
+
+void score_avx2(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
+                int64_t ld, float* /*tmp*/) {
+  if (k.type == cpu::dtype::f16) {
+    score_rows<true>(q, group, d, k, scale, score, ld);
+  } else {
+    score_rows<false>(q, group, d, k, scale, score, ld);
+  }
+}
+
+void accumulate_avx2(const float* w, int64_t ld, int64_t group, int64_t d, const kv_run& v, float* out,
+                     float* /*tmp*/) {
+  if (v.type == cpu::dtype::f16) {
+    accumulate_rows<true>(w, ld, group, d, v, out);
+  } else {
+    accumulate_rows<false>(w, ld, group, d, v, out);
+  }
+}
+
+}  // namespace
+
+const attend_kernels* avx2_attend_kernels() {
+  static const attend_kernels set{score_avx2, accumulate_avx2};
+  return &set;
+}
+
+}  // namespace laneway::engine::detail
+
+#else
+namespace laneway::engine::detail {
+const attend_kernels* avx2_attend_kernels() { return nullptr; }
+}  // namespace laneway::engine::detail
+#endif
