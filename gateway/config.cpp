@@ -13,6 +13,7 @@
 #endif
 
 #include "gateway/duration.hpp"
+#include "gateway/http/log.hpp"
 #include "routing/policy.hpp"
 
 namespace laneway::gateway {
@@ -102,6 +103,12 @@ class table_reader {
 
 constexpr millis ms(long long v) { return millis(v); }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 void read_server(table_reader r, server_config& s) {
   std::string listen;
   r.string("listen", listen);
@@ -158,11 +165,8 @@ void read_node(table_reader r, node_config& n) {
   if (n.name.empty()) n.name = n.url.host_header();
   r.string("kind", n.kind);
   auto kinds = known_node_kinds();
-  if (std::find(kinds.begin(), kinds.end(), n.kind) == kinds.end()) {
-    std::string list;
-    for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
-    r.fail("kind", "unknown kind \"" + n.kind + "\" (known: " + list + ")");
-  }
+  if (std::find(kinds.begin(), kinds.end(), n.kind) == kinds.end())
+    r.fail("kind", "unknown kind \"" + n.kind + "\" (known: " + join(kinds) + ")");
   r.string("health_path", n.health_path);
   if (!n.health_path.empty() && n.health_path.front() != '/') r.fail("health_path", "must start with '/'");
   r.string_list("models", n.models);
@@ -177,6 +181,17 @@ bool valid_name(const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<std::string> policy_problem(const std::string& name) {
+  if (routing::make_policy(name)) return std::nullopt;
+  return "unknown policy \"" + name + "\" (known: " + join(routing::policy_names()) + ")";
+}
+
+std::optional<std::string> log_level_problem(const std::string& level) {
+  http::log_level parsed;
+  if (http::parse_log_level(level, parsed)) return std::nullopt;
+  return "must be one of debug, info, warn, error (got \"" + level + "\")";
+}
 
 std::vector<std::string> known_node_kinds() { return {"openai", "laneway", "llamacpp", "vllm", "ollama"}; }
 
@@ -197,18 +212,13 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
   if (const auto* t = top.table("routing")) {
     table_reader r(*t, "routing.", source);
     r.string("policy", config.routing.policy);
-    if (!routing::make_policy(config.routing.policy)) {
-      std::string list;
-      for (const auto& p : routing::policy_names()) list += (list.empty() ? "" : ", ") + p;
-      r.fail("policy", "unknown policy \"" + config.routing.policy + "\" (known: " + list + ")");
-    }
+    if (auto why = policy_problem(config.routing.policy)) r.fail("policy", *why);
     r.finish();
   }
   if (const auto* t = top.table("log")) {
     table_reader r(*t, "log.", source);
     r.string("level", config.log.level);
-    if (config.log.level != "debug" && config.log.level != "info" && config.log.level != "warn" && config.log.level != "error")
-      r.fail("level", "must be one of debug, info, warn, error (got \"" + config.log.level + "\")");
+    if (auto why = log_level_problem(config.log.level)) r.fail("level", *why);
     r.finish();
   }
   if (const auto* n = top.find("nodes")) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -89,5 +90,10 @@ void add_node_url(gateway_config& config, const std::string& url);
 void validate(const gateway_config& config, const std::string& source);
 
 std::vector<std::string> known_node_kinds();
+
+// Why a routing policy name or a log level is not accepted; nullopt when it is. Shared by the
+// file reader and the command-line overrides.
+std::optional<std::string> policy_problem(const std::string& name);
+std::optional<std::string> log_level_problem(const std::string& level);
 
 }  // namespace laneway::gateway

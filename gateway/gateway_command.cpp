@@ -8,7 +8,6 @@
 
 #include "gateway/config.hpp"
 #include "gateway/gateway.hpp"
-#include "routing/policy.hpp"
 
 namespace laneway::gateway {
 
@@ -44,12 +43,11 @@ int gateway_command(int argc, char** argv) {
     for (const auto& url : node_urls) add_node_url(config, url);
     if (io_threads > 0) config.server.io_threads = io_threads;
     if (!policy.empty()) {
-      if (!routing::make_policy(policy)) throw config_error("--policy: unknown policy \"" + policy + "\"");
+      if (auto why = policy_problem(policy)) throw config_error("--policy: " + *why);
       config.routing.policy = policy;
     }
     if (!log_level.empty()) {
-      if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error")
-        throw config_error("--log-level: must be one of debug, info, warn, error");
+      if (auto why = log_level_problem(log_level)) throw config_error("--log-level: " + *why);
       config.log.level = log_level;
     }
     validate(config, source);

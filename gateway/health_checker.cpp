@@ -78,13 +78,12 @@ asio::awaitable<void> health_checker::refresh_models() {
     http::log_event(http::log_level::warn, "model discovery: /v1/models is not an OpenAI model list", {{"node", node_.name()}});
     co_return;
   }
-  std::vector<std::string> ids, objects;
+  std::vector<model_entry> models;
   for (const auto& m : doc["data"]) {
     if (!m.is_object() || !m.contains("id") || !m["id"].is_string()) continue;
-    ids.push_back(m["id"].get<std::string>());
-    objects.push_back(m.dump());
+    models.push_back({m["id"].get<std::string>(), m.dump()});
   }
-  node_.set_discovered_models(std::move(ids), std::move(objects));
+  node_.set_discovered_models(std::move(models));
 }
 
 asio::awaitable<void> health_checker::run() {

@@ -70,11 +70,10 @@ void node::add_in_flight(int delta) {
   node_metrics_.in_flight->Set(now);
 }
 
-void node::set_discovered_models(std::vector<std::string> ids, std::vector<std::string> objects_json) {
+void node::set_discovered_models(std::vector<model_entry> models) {
   std::lock_guard lock(mutex_);
   models_discovered_ = true;
-  model_ids_ = std::move(ids);
-  model_objects_ = std::move(objects_json);
+  models_ = std::move(models);
 }
 
 bool node::serves(std::string_view model) const {
@@ -82,7 +81,7 @@ bool node::serves(std::string_view model) const {
     return std::find(config_.models.begin(), config_.models.end(), model) != config_.models.end();
   std::lock_guard lock(mutex_);
   if (!models_discovered_) return true;  // nothing known yet: a foreign server without /v1/models
-  return std::find(model_ids_.begin(), model_ids_.end(), model) != model_ids_.end();
+  return std::any_of(models_.begin(), models_.end(), [&](const model_entry& m) { return m.id == model; });
 }
 
 bool node::models_known() const {
@@ -91,16 +90,16 @@ bool node::models_known() const {
   return models_discovered_;
 }
 
-std::vector<std::string> node::model_objects() const {
+std::vector<model_entry> node::models() const {
   if (!config_.models.empty()) {
-    std::vector<std::string> out;
+    std::vector<model_entry> out;
     for (const auto& id : config_.models) {
-      out.push_back(nlohmann::json{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", config_.name}}.dump());
+      out.push_back({id, nlohmann::json{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", config_.name}}.dump()});
     }
     return out;
   }
   std::lock_guard lock(mutex_);
-  return model_objects_;
+  return models_;
 }
 
 }  // namespace laneway::gateway

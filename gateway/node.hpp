@@ -18,6 +18,12 @@
 
 namespace laneway::gateway {
 
+// One model a node serves: its id and its /v1/models object, kept as JSON text.
+struct model_entry {
+  std::string id;
+  std::string object_json;
+};
+
 class node {
  public:
   node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics);
@@ -40,11 +46,11 @@ class node {
   void add_in_flight(int delta);
 
   // Models: the configured list, else the ids discovered from /v1/models.
-  void set_discovered_models(std::vector<std::string> ids, std::vector<std::string> objects_json);
+  void set_discovered_models(std::vector<model_entry> models);
   bool serves(std::string_view model) const;
   bool models_known() const;
-  // JSON objects for /v1/models (discovered ones verbatim, configured ones synthesised).
-  std::vector<std::string> model_objects() const;
+  // For /v1/models: discovered objects verbatim, configured ids synthesised.
+  std::vector<model_entry> models() const;
 
  private:
   void publish_health_locked(routing::health_change change);
@@ -59,8 +65,7 @@ class node {
   mutable std::mutex mutex_;
   routing::node_health health_;
   bool models_discovered_ = false;
-  std::vector<std::string> model_ids_;
-  std::vector<std::string> model_objects_;
+  std::vector<model_entry> models_;
 };
 
 }  // namespace laneway::gateway

@@ -137,18 +137,27 @@ bool proxy::ready() const {
   return std::any_of(nodes_.begin(), nodes_.end(), [](const auto& n) { return n->routable(); });
 }
 
-std::string proxy::models_json() const {
-  json data = json::array();
+std::vector<model_entry> proxy::routable_models() const {
+  std::vector<model_entry> out;
   std::set<std::string> seen;
   for (const auto& n : nodes_) {
     if (!n->routable()) continue;
-    for (const auto& text : n->model_objects()) {
-      auto obj = json::parse(text, nullptr, false);
-      if (!obj.is_object() || !obj.contains("id") || !obj["id"].is_string()) continue;
-      if (seen.insert(obj["id"].get<std::string>()).second) data.push_back(std::move(obj));
+    for (auto& m : n->models()) {
+      if (seen.insert(m.id).second) out.push_back(std::move(m));
     }
   }
-  return json{{"object", "list"}, {"data", std::move(data)}}.dump();
+  return out;
+}
+
+std::string proxy::models_json() const {
+  std::string out = R"({"object":"list","data":[)";
+  bool first = true;
+  for (const auto& m : routable_models()) {
+    if (!first) out += ',';
+    out += m.object_json;
+    first = false;
+  }
+  return out + "]}";
 }
 
 void proxy::on_rejection(const http::rejection& r) {
@@ -197,10 +206,9 @@ boost::asio::awaitable<void> proxy::handle_local(http::exchange& ex, route r) {
     case route::model: {
       std::string id(ex.req.target().substr(11));
       id = id.substr(0, id.find('?'));
-      auto list = json::parse(models_json());
-      for (const auto& m : list["data"]) {
-        if (m["id"] == id) {
-          co_await http::write_json(ex, 200, m.dump());
+      for (const auto& m : routable_models()) {
+        if (m.id == id) {
+          co_await http::write_json(ex, 200, m.object_json);
           metrics_.request_done(to_string(r), 200, 0);
           co_return;
         }

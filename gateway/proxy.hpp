@@ -45,7 +45,9 @@ class proxy {
   boost::asio::awaitable<void> handle(http::exchange& ex);
   void on_rejection(const http::rejection& r);
 
-  // {"object":"list","data":[...]} from the routable nodes, deduplicated by id.
+  // The routable nodes' models, deduplicated by id (first node wins), and as the
+  // {"object":"list","data":[...]} body of /v1/models.
+  std::vector<model_entry> routable_models() const;
   std::string models_json() const;
   bool ready() const;
 
