@@ -2,26 +2,21 @@
 // -mavx2 -mfma -mf16c, used only when the CPU reports avx2 and fma). Integer blocks use
 // vpmaddubsw (u8 x s8 -> pairs of i16) then vpmaddwd with ones or scales (-> i32), scaled once
 // per block in float. This file must not instantiate inline functions shared with other files
-// (the linker could keep the AVX2 copy), so it uses only block structs and its own helpers.
+// (the linker could keep the AVX2 copy), so it uses only block structs, avx2_common.hpp and its
+// own helpers.
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #include <cstring>
 
+#include "backends/cpu/avx2_common.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace laneway::cpu::detail {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // sum over 32 lanes of a (s8) * b (s8), as 8 i32 partial sums: |a| (u8) x (b * sign(a)) (s8).
 inline __m256i dot_s8_i32(__m256i a, __m256i b) {

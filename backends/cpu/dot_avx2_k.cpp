@@ -7,19 +7,13 @@
 
 #include <cstring>
 
+#include "backends/cpu/avx2_common.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace laneway::cpu::detail {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // The 12 packed bytes -> scale[8], min[8] (6 bits each), four at a time in 32-bit words:
 // scale 0-3 / min 0-3 are the low 6 bits of bytes 0-3 / 4-7; scale 4-7 / min 4-7 take their low
