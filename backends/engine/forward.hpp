@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "backends/cpu/ops.hpp"
@@ -42,16 +43,30 @@ kv_layout kv_layout_for(const model& m, cpu::dtype type = cpu::dtype::f32);
 // reserves the positions it writes; throws std::invalid_argument / std::length_error.
 void validate_and_reserve(const model& m, kv_cache& cache, const batch& b);
 
-class cpu_forward {
+// The seam between the engine and a compute backend (CPU now; Vulkan and Metal hosts later):
+// run one batch against the model and a KV cache, return the logits of the rows that want them.
+class forward_backend {
+ public:
+  virtual ~forward_backend() = default;
+  virtual std::string_view name() const = 0;  // "cpu", "vulkan", "metal"
+  // Runs one step. Returns logits: [b.n_logits(), n_vocab], the rows with want_logits in batch
+  // order; valid until the next call. Throws std::invalid_argument / std::length_error for a batch
+  // that does not fit (validate_and_reserve).
+  virtual std::span<const float> decode(const batch& b) = 0;
+  virtual int64_t n_vocab() const = 0;
+};
+
+class cpu_forward final : public forward_backend {
  public:
   // n_threads <= 0: one per hardware thread. The model and cache must outlive this object.
   cpu_forward(const model& m, kv_cache& cache, int n_threads);
 
   // Runs one step. Returns logits: [b.n_logits(), n_vocab], the rows with want_logits in batch
   // order; valid until the next call.
-  std::span<const float> decode(const batch& b);
+  std::span<const float> decode(const batch& b) override;
 
-  int64_t n_vocab() const { return model_.hparams().n_vocab; }
+  std::string_view name() const override { return "cpu"; }
+  int64_t n_vocab() const override { return model_.hparams().n_vocab; }
   int n_threads() const { return pool_.size(); }
   cpu::thread_pool& pool() { return pool_; }
 
