@@ -1,18 +1,11 @@
-// TOML → gateway_config. A small reader per table records which keys it consumed, so any key it
-// does not know is reported with its full dotted name; every value is range-checked here.
+// TOML → gateway_config, read with http::table_reader (unknown keys reported by their dotted
+// name); every value is range-checked here.
 #include "gateway/config.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
-#if __has_include(<toml++/toml.hpp>)
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>  // Debian 12 ships toml++ 3.3 under its older header name
-#endif
 
-#include "gateway/duration.hpp"
+#include "gateway/http/config_reader.hpp"
 #include "gateway/http/log.hpp"
 #include "routing/policy.hpp"
 
@@ -20,86 +13,7 @@ namespace laneway::gateway {
 
 namespace {
 
-class table_reader {
- public:
-  table_reader(const toml::table& table, std::string prefix, const std::string& source)
-      : table_(table), prefix_(std::move(prefix)), source_(source) {}
-
-  [[noreturn]] void fail(std::string_view key, const std::string& why) const {
-    throw config_error(source_ + ": " + prefix_ + std::string(key) + ": " + why);
-  }
-
-  const toml::node* find(std::string_view key) {
-    seen_.insert(std::string(key));
-    return table_.get(key);
-  }
-
-  void string(std::string_view key, std::string& out) {
-    if (const auto* n = find(key)) {
-      auto v = n->value<std::string>();
-      if (!n->is_string() || !v) fail(key, "must be a string");
-      out = *v;
-    }
-  }
-
-  void integer(std::string_view key, long long min, long long max, auto& out) {
-    if (const auto* n = find(key)) {
-      if (!n->is_integer()) fail(key, "must be an integer");
-      long long v = *n->value<long long>();
-      if (v < min || v > max)
-        fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " + std::to_string(v) + ")");
-      out = static_cast<std::remove_reference_t<decltype(out)>>(v);
-    }
-  }
-
-  void duration(std::string_view key, millis min, millis max, millis& out) {
-    if (const auto* n = find(key)) {
-      std::optional<millis> d;
-      std::string why;
-      if (n->is_string()) d = parse_duration(*n->value<std::string>(), &why);
-      else if (n->is_integer() || n->is_floating_point()) d = parse_duration(std::to_string(*n->value<double>()), &why);
-      else fail(key, "must be a duration such as \"250ms\", \"2s\" or \"1m\"");
-      if (!d) fail(key, why);
-      if (*d < min || *d > max)
-        fail(key, "must be between " + format_duration(min) + " and " + format_duration(max) + " (got " + format_duration(*d) + ")");
-      out = *d;
-    }
-  }
-
-  void string_list(std::string_view key, std::vector<std::string>& out) {
-    if (const auto* n = find(key)) {
-      const auto* arr = n->as_array();
-      if (!arr) fail(key, "must be an array of strings");
-      out.clear();
-      for (const auto& el : *arr) {
-        auto v = el.value<std::string>();
-        if (!el.is_string() || !v || v->empty()) fail(key, "must be an array of non-empty strings");
-        out.push_back(*v);
-      }
-    }
-  }
-
-  // Sub-table `key`; nullptr when absent.
-  const toml::table* table(std::string_view key) {
-    const auto* n = find(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) fail(key, "must be a table ([" + prefix_ + std::string(key) + "])");
-    return n->as_table();
-  }
-
-  // Rejects every key that was never asked for.
-  void finish() const {
-    for (const auto& [k, v] : table_) {
-      if (!seen_.contains(std::string(k.str()))) fail(k.str(), "unknown key");
-    }
-  }
-
- private:
-  const toml::table& table_;
-  std::string prefix_;
-  const std::string& source_;
-  std::set<std::string> seen_;
-};
+using http::table_reader;
 
 constexpr millis ms(long long v) { return millis(v); }
 
@@ -196,14 +110,7 @@ std::optional<std::string> log_level_problem(const std::string& level) {
 std::vector<std::string> known_node_kinds() { return {"openai", "laneway", "llamacpp", "vllm", "ollama"}; }
 
 gateway_config parse_config(const std::string& toml_text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-    throw config_error(msg.str());
-  }
+  toml::table root = http::parse_toml(toml_text, source);
   gateway_config config;
   table_reader top(root, "", source);
   if (const auto* t = top.table("server")) read_server(table_reader(*t, "server.", source), config.server);
@@ -254,11 +161,7 @@ void validate(const gateway_config& config, const std::string& source) {
 }
 
 gateway_config load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw config_error(path + ": cannot open the config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(http::read_config_file(path), path);
 }
 
 void add_node_url(gateway_config& config, const std::string& url) {

@@ -11,15 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "gateway/http/config_error.hpp"
 #include "gateway/url.hpp"
 
 namespace laneway::gateway {
 
 using millis = std::chrono::milliseconds;
-
-struct config_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using config_error = http::config_error;
 
 struct server_config {
   host_port listen{"127.0.0.1", 8080};

@@ -1,10 +1,10 @@
 // Duration parsing for config values (see duration.hpp).
-#include "gateway/duration.hpp"
+#include "gateway/http/duration.hpp"
 
 #include <charconv>
 #include <cmath>
 
-namespace laneway::gateway {
+namespace laneway::http {
 
 std::optional<millis> parse_duration(std::string_view text, std::string* why) {
   auto fail = [&](std::string msg) -> std::optional<millis> {
@@ -34,4 +34,4 @@ std::string format_duration(millis d) {
   return std::to_string(ms) + "ms";
 }
 
-}  // namespace laneway::gateway
+}  // namespace laneway::http

@@ -1,4 +1,4 @@
-// Durations in config and on the command line: "250ms", "2s", "1.5m", "1h", or a plain number
+// Durations in config and on the command line (gateway and worker): "250ms", "2s", "1.5m", "1h", or a plain number
 // of seconds. Parsing never throws; it says what was wrong.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace laneway::gateway {
+namespace laneway::http {
 
 using millis = std::chrono::milliseconds;
 
@@ -15,4 +15,4 @@ using millis = std::chrono::milliseconds;
 std::optional<millis> parse_duration(std::string_view text, std::string* why = nullptr);
 std::string format_duration(millis d);
 
-}  // namespace laneway::gateway
+}  // namespace laneway::http

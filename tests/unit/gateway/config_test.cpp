@@ -4,10 +4,11 @@
 #include <string>
 
 #include "gateway/config.hpp"
-#include "gateway/duration.hpp"
+#include "gateway/http/duration.hpp"
 #include "gateway/url.hpp"
 
 using namespace laneway::gateway;
+using laneway::http::parse_duration;
 
 namespace {
 const std::string node = "\n[[nodes]]\nurl = \"http://127.0.0.1:9000\"\n";
