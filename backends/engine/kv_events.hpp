@@ -32,7 +32,9 @@ class kv_event_feed {
  public:
   explicit kv_event_feed(std::size_t max_batches = 1024) : max_batches_(max_batches) {}
 
-  // Writer (scheduler thread): accumulate, then publish once per step (no-op when empty).
+  // Writer (scheduler thread): accumulate, then publish once per step (no-op when nothing
+  // changed). A hash stored and removed again before publish() cancels out, so a batch's stored
+  // and removed lists are disjoint and may be applied in either order.
   void stored(uint64_t hash);
   void removed(uint64_t hash);
   void publish();
@@ -46,9 +48,9 @@ class kv_event_feed {
  private:
   mutable std::mutex mutex_;
   std::size_t max_batches_;
-  std::unordered_set<uint64_t> held_;
+  std::unordered_set<uint64_t> held_;  // as of seq_ (published batches only)
   std::deque<kv_event_batch> history_;
-  kv_event_batch pending_;
+  std::unordered_set<uint64_t> pending_stored_, pending_removed_;
   uint64_t seq_ = 0;
 };
 
