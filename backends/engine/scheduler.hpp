@@ -35,8 +35,8 @@
 namespace laneway::engine {
 
 class model;
-class forward_backend;
-class paged_kv_cache;
+class scheduler_core;
+struct scheduler_sequence;
 
 using steady_clock = std::chrono::steady_clock;
 
@@ -82,15 +82,29 @@ struct finish_info {
   steady_clock::time_point submitted, first_scheduled, first_token, finished;
 };
 
+// Wakes the scheduler thread. Shared by the scheduler and its streams, so a stream that outlives
+// the scheduler can still be cancelled or read safely.
+struct scheduler_signal {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool poked = false;  // guarded by mutex; set by poke(), cleared by the scheduler when it wakes
+  void poke();
+};
+
 // One request's channel from the scheduler thread to its consumer. The consumer side (take,
 // cancel, set_notify) is thread-safe and never blocks on the engine.
+//
+// Tokens that end generation (an end-of-generation token unless ignore_eos, a stop_token_ids
+// entry) are not pushed; finish_info.completion_tokens counts them, as vLLM does.
 class request_stream {
  public:
   // Moves every token available now into `out` (appending) and, once the request has ended and all
-  // its tokens were taken, sets `done`. Returns false when there was nothing new.
+  // its tokens were taken, sets `done` (every call from then on). Returns false when there was
+  // nothing new (no token, and the end was already reported or has not come).
   bool take(std::vector<stream_token>& out, std::optional<finish_info>& done);
   // Asks the scheduler to stop the sequence; its blocks are released within one step and the
   // stream finishes with reason `cancelled` (or the reason given, e.g. stop after a stop string).
+  // The first call's reason counts; no effect once the request has ended.
   void cancel(finish_reason reason = finish_reason::cancelled);
   // Called on the scheduler thread after tokens or the end are pushed (keep it short: e.g. post
   // to an io_context). Set it before the first take(); it may be called spuriously.
@@ -101,7 +115,9 @@ class request_stream {
   void finish(finish_info info);
   bool full() const;
   bool cancel_requested() const { return cancel_.load(std::memory_order_acquire); }
-  finish_reason cancel_reason() const { return cancel_reason_; }
+  finish_reason cancel_reason() const;
+  // The scheduler to wake on cancel() and when take() makes room in a full channel.
+  void set_wakeup(std::shared_ptr<scheduler_signal> signal);
 
   explicit request_stream(int32_t capacity) : capacity_(capacity) {}
 
@@ -111,10 +127,12 @@ class request_stream {
   mutable std::mutex mutex_;
   std::deque<stream_token> tokens_;
   std::optional<finish_info> finished_;
+  bool end_taken_ = false;
   std::function<void()> notify_;
+  std::shared_ptr<scheduler_signal> wakeup_;
   int32_t capacity_;
   std::atomic<bool> cancel_{false};
-  finish_reason cancel_reason_ = finish_reason::cancelled;
+  finish_reason cancel_reason_ = finish_reason::cancelled;  // guarded by mutex_
 };
 
 enum class submit_error_kind { invalid, too_long, queue_full, stopped };
@@ -146,13 +164,18 @@ struct engine_counters {
   uint64_t prefix_hits = 0;           // (vllm:prefix_cache_hits_total) of those found cached
   uint64_t preemptions = 0;           // (vllm:num_preemptions_total)
   uint64_t steps = 0;
+  uint64_t kv_evictions = 0;          // cached blocks reused for other content
+  uint64_t prefill_tokens = 0;        // tokens computed as prompt chunks (incl. recomputation)
+  uint64_t decode_tokens = 0;         // tokens computed one per step for a running stream
 };
 
 class scheduler {
  public:
-  // The model must outlive the scheduler. Allocates the KV pool (throws std::invalid_argument on a
-  // bad config, e.g. fewer blocks than one max_model_len sequence needs... see the .cpp) and starts
-  // the scheduler thread.
+  // The model must outlive the scheduler. Allocates the KV pool and starts the scheduler thread.
+  // Throws std::invalid_argument on a bad config: block_size, max_seqs, max_waiting or
+  // channel_capacity < 1, step_tokens < max_seqs, kv_type not f16/f32, or a pool smaller than one
+  // max_model_len sequence (with max_model_len 0 it is capped to the pool instead). hash_seed 0:
+  // the model's tokenizer fingerprint (config().hash_seed then holds the one in use).
   scheduler(const model& m, const scheduler_config& cfg);
   ~scheduler();  // stops the thread; requests still running finish with reason `error`
   scheduler(const scheduler&) = delete;
@@ -173,29 +196,39 @@ class scheduler {
   kv_event_feed& kv_events() { return *events_; }
   std::string_view backend_name() const;
 
-  // Stops accepting; lets queued and running requests finish (or cancels them when `cancel`).
+  // Stops accepting; lets queued and running requests finish (or cancels them when `cancel`), then
+  // joins the thread. Blocks until then; safe to call more than once.
   void stop(bool cancel = false);
 
  private:
-  struct sequence;
   void run();  // the scheduler thread
+  void publish_stats(bool stepped);
+  void fail_all(const std::string& message) noexcept;
 
   const model& model_;
   scheduler_config cfg_;
   int32_t max_model_len_ = 0;
+  int64_t n_vocab_ = 0;
   std::unique_ptr<kv_event_feed> events_;
-  std::unique_ptr<paged_kv_cache> cache_;
-  std::unique_ptr<forward_backend> forward_;
-  // Submission queue (guarded by mutex_), woken through cv_.
+  std::unique_ptr<scheduler_core> core_;  // the scheduler thread's state: KV pool, forward, sequences
+  std::shared_ptr<scheduler_signal> signal_;
+  // Submission queue and stop flags (guarded by mutex_); the thread is woken through signal_.
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<sequence>> incoming_;
+  std::deque<std::unique_ptr<scheduler_sequence>> incoming_;
   bool stopping_ = false;
   bool cancel_all_ = false;
+  bool abort_ = false;  // the destructor: finish everything with reason error
   // Published by the scheduler thread for load()/counters().
+  struct rate_sample {
+    steady_clock::time_point at;
+    int64_t prefill_tokens, decode_tokens;
+  };
   mutable std::mutex stats_mutex_;
   load_info load_;
   engine_counters counters_;
+  std::deque<rate_sample> rates_;  // the last ~10 s of steps
+  steady_clock::time_point started_;
+  std::mutex join_mutex_;
   std::thread thread_;
 };
 

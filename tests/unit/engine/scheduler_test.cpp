@@ -1,0 +1,425 @@
+// The continuous-batching scheduler on a real tiny model: greedy outputs of concurrent requests
+// equal the same requests run alone (and a plain greedy loop over a contiguous cache), with the
+// prefix cache on or off; prefix hits reported; a tiny pool forces eviction and preemption without
+// failing anyone; cancellation frees blocks; full channels pause a sequence without losing
+// tokens; the KV events match what /load reports; refusals and stop(). Every wait has a deadline.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backends/engine/block_hash.hpp"
+#include "backends/engine/forward.hpp"
+#include "backends/engine/kv_cache.hpp"
+#include "backends/engine/kv_events.hpp"
+#include "backends/engine/model.hpp"
+#include "backends/engine/scheduler.hpp"
+#include "tests/unit/engine/forward_test_util.hpp"
+
+using namespace laneway::engine;
+using namespace laneway::engine::test;
+using std::chrono::seconds;
+
+namespace {
+
+constexpr auto deadline = seconds(60);
+
+const model& tiny_model() {
+  static const model m = model::open(data_path("models/stories260K.gguf"));
+  return m;
+}
+
+std::vector<int32_t> prompt_for(int n, int salt) {
+  std::vector<int32_t> out;
+  uint32_t s = 4242u + static_cast<uint32_t>(salt) * 7919u;
+  const auto nv = static_cast<uint32_t>(tiny_model().hparams().n_vocab);
+  for (int i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    out.push_back(static_cast<int32_t>(3 + (s >> 8) % (nv - 3)));  // skip unk/bos/eos
+  }
+  return out;
+}
+
+generation_request greedy(std::vector<int32_t> prompt, int max_tokens) {
+  generation_request r;
+  r.prompt = std::move(prompt);
+  r.sampling.temperature = 0.0f;
+  r.sampling.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  return r;
+}
+
+scheduler_config small_config() {
+  scheduler_config c;
+  c.kv_blocks = 256;
+  c.max_seqs = 8;
+  c.step_tokens = 48;
+  c.threads = 1;
+  return c;
+}
+
+struct result {
+  std::vector<int32_t> tokens;
+  std::optional<finish_info> info;
+};
+
+// Waits (bounded) for the stream's end, collecting its tokens; woken by the stream's notify.
+class reader {
+ public:
+  explicit reader(std::shared_ptr<request_stream> s) : stream_(std::move(s)) {
+    stream_->set_notify([this] {
+      std::lock_guard lock(mutex_);
+      ++events_;
+      cv_.notify_all();
+    });
+  }
+  ~reader() { stream_->set_notify(nullptr); }
+
+  // Takes what is there now; true once finished.
+  bool poll(result& r) {
+    std::vector<stream_token> got;
+    stream_->take(got, r.info);
+    for (const stream_token& t : got) r.tokens.push_back(t.sample.token);
+    return r.info.has_value();
+  }
+  // Until finished (or `n` tokens when n >= 0) or the deadline.
+  result& wait(int n = -1) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+      uint64_t seen;
+      {
+        std::lock_guard lock(mutex_);
+        seen = events_;
+      }
+      if (poll(r_) || (n >= 0 && static_cast<int>(r_.tokens.size()) >= n)) return r_;
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_until(lock, until, [&] { return events_ != seen; })) {
+        FAIL("stream did not finish within the deadline");
+        return r_;
+      }
+    }
+  }
+  result& got() { return r_; }
+
+ private:
+  std::shared_ptr<request_stream> stream_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  uint64_t events_ = 0;
+  result r_;
+};
+
+std::shared_ptr<request_stream> submit_ok(scheduler& s, generation_request r) {
+  auto sub = s.submit(std::move(r));
+  REQUIRE_MESSAGE(!sub.error, (sub.error ? sub.error->message : ""));
+  return sub.stream;
+}
+
+// Polls `pred` until true or the deadline (the scheduler thread publishes after each step).
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::yield();
+  }
+  return pred();
+}
+
+// The plain greedy loop: whole prompt, then one argmax token per step, contiguous cache.
+std::vector<int32_t> greedy_alone(const std::vector<int32_t>& prompt, int n) {
+  const model& m = tiny_model();
+  contiguous_kv_cache cache(kv_layout_for(m, laneway::cpu::dtype::f16), 1, static_cast<int32_t>(prompt.size()) + n);
+  cpu_forward fwd(m, cache, 1);
+  batch b;
+  for (std::size_t i = 0; i < prompt.size(); ++i) b.add(prompt[i], static_cast<int32_t>(i), 0, i + 1 == prompt.size());
+  std::vector<int32_t> out;
+  auto logits = fwd.decode(b);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(argmax(logits));
+    b.clear();
+    b.add(out.back(), static_cast<int32_t>(prompt.size()) + i, 0, true);
+    if (i + 1 < n) logits = fwd.decode(b);
+  }
+  return out;
+}
+
+// Each request in a scheduler of its own (nothing shared, no prefix cache).
+std::vector<std::vector<int32_t>> run_each_alone(const std::vector<generation_request>& reqs) {
+  std::vector<std::vector<int32_t>> out;
+  scheduler_config c = small_config();
+  c.prefix_caching = false;
+  for (const generation_request& r : reqs) {
+    scheduler s(tiny_model(), c);
+    reader rd(submit_ok(s, r));
+    out.push_back(rd.wait().tokens);
+  }
+  return out;
+}
+
+std::vector<result> run_together(scheduler& s, const std::vector<generation_request>& reqs) {
+  std::vector<std::unique_ptr<reader>> readers;
+  for (const generation_request& r : reqs) readers.push_back(std::make_unique<reader>(submit_ok(s, r)));
+  std::vector<result> out;
+  for (auto& rd : readers) out.push_back(rd->wait());
+  return out;
+}
+
+std::vector<generation_request> mixed_requests() {
+  std::vector<generation_request> reqs;
+  const int lengths[] = {5, 37, 64, 16, 90, 23};
+  for (int i = 0; i < 6; ++i) reqs.push_back(greedy(prompt_for(lengths[i], i), 20 + 3 * i));
+  return reqs;
+}
+
+}  // namespace
+
+TEST_SUITE("engine") {
+  TEST_CASE("scheduler: one request end to end equals a plain greedy loop") {
+    scheduler s(tiny_model(), small_config());
+    CHECK(s.backend_name() == "cpu");
+    CHECK(s.config().hash_seed != 0);  // the tokenizer fingerprint
+    const auto prompt = prompt_for(30, 1);
+    reader rd(submit_ok(s, greedy(prompt, 25)));
+    const result& r = rd.wait();
+    REQUIRE(r.info);
+    CHECK(r.info->reason == finish_reason::length);
+    CHECK(r.info->prompt_tokens == 30);
+    CHECK(r.info->completion_tokens == 25);
+    CHECK(r.info->cached_tokens == 0);
+    CHECK(r.info->first_token >= r.info->first_scheduled);
+    CHECK(r.info->finished >= r.info->first_token);
+    CHECK(r.tokens == greedy_alone(prompt, 25));
+    const engine_counters c = s.counters();
+    CHECK(c.prompt_tokens == 30);
+    CHECK(c.generation_tokens == 25);
+    CHECK(eventually([&] { return s.load().kv_blocks_free == s.load().kv_blocks_total; }));
+  }
+
+  TEST_CASE("scheduler: concurrent greedy requests equal the same requests run alone") {
+    const auto reqs = mixed_requests();
+    const auto alone = run_each_alone(reqs);
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      CHECK(alone[i] == greedy_alone(reqs[i].prompt, *reqs[i].sampling.max_tokens));
+    }
+    for (bool prefix : {true, false}) {
+      CAPTURE(prefix);
+      scheduler_config c = small_config();
+      c.prefix_caching = prefix;
+      c.step_tokens = 24;  // the 64- and 90-token prompts take several steps (chunked prefill)
+      scheduler s(tiny_model(), c);
+      const auto together = run_together(s, reqs);
+      for (std::size_t i = 0; i < reqs.size(); ++i) {
+        CAPTURE(i);
+        REQUIRE(together[i].info);
+        CHECK(together[i].info->reason == finish_reason::length);
+        CHECK(together[i].tokens == alone[i]);
+      }
+      CHECK(s.counters().steps > 10);
+    }
+  }
+
+  TEST_CASE("scheduler: a request sharing a prefix is served from the cache with the same output") {
+    const auto system = prompt_for(70, 9);  // 4 full blocks of 16
+    auto first = system, second = system;
+    for (int32_t t : prompt_for(9, 10)) first.push_back(t);
+    for (int32_t t : prompt_for(12, 11)) second.push_back(t);
+    const auto alone = run_each_alone({greedy(first, 16), greedy(second, 16)});
+
+    scheduler s(tiny_model(), small_config());
+    reader a(submit_ok(s, greedy(first, 16)));
+    CHECK(a.wait().tokens == alone[0]);
+    CHECK(a.got().info->cached_tokens == 0);
+    reader b(submit_ok(s, greedy(second, 16)));
+    const result& rb = b.wait();
+    CHECK(rb.tokens == alone[1]);
+    CHECK(rb.info->cached_tokens == 64);
+    const engine_counters c = s.counters();
+    CHECK(c.prefix_queries == first.size() + second.size());
+    CHECK(c.prefix_hits == 64);
+    // Nothing runs: every held hash is a free cached block.
+    CHECK(eventually([&] { return s.load().running == 0; }));
+    CHECK(s.load().kv_blocks_cached > 0);
+  }
+
+  TEST_CASE("scheduler: a tiny pool evicts and preempts, and no request fails") {
+    std::vector<generation_request> reqs;
+    for (int i = 0; i < 5; ++i) reqs.push_back(greedy(prompt_for(30 + 5 * i, 20 + i), 40));
+    const auto alone = run_each_alone(reqs);
+    scheduler_config c = small_config();
+    c.max_model_len = 96;
+    c.kv_blocks = 8;  // 128 tokens: each request needs up to 6 blocks of 16
+    c.step_tokens = 32;
+    scheduler s(tiny_model(), c);
+    const auto together = run_together(s, reqs);
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      CAPTURE(i);
+      REQUIRE(together[i].info);
+      CHECK(together[i].info->reason == finish_reason::length);
+      CHECK(together[i].tokens == alone[i]);
+    }
+    const engine_counters k = s.counters();
+    MESSAGE("preemptions " << k.preemptions << ", evictions " << k.kv_evictions << ", steps " << k.steps);
+    CHECK(k.preemptions > 0);
+    CHECK(k.kv_evictions > 0);
+    int32_t preempted = 0;
+    for (const result& r : together) preempted += r.info->preemptions;
+    CHECK(preempted == static_cast<int32_t>(k.preemptions));
+  }
+
+  TEST_CASE("scheduler: cancel ends the request and frees its blocks") {
+    scheduler s(tiny_model(), small_config());
+    generation_request long_one = greedy(prompt_for(40, 30), 400);
+    auto stream = submit_ok(s, long_one);
+    reader rd(stream);
+    rd.wait(3);
+    const load_info busy = s.load();
+    CHECK(busy.running == 1);
+    CHECK(busy.kv_blocks_free < busy.kv_blocks_total);
+    stream->cancel();
+    const result& r = rd.wait();
+    REQUIRE(r.info);
+    CHECK(r.info->reason == finish_reason::cancelled);
+    CHECK(r.info->completion_tokens < 400);
+    CHECK(eventually([&] {
+      const load_info l = s.load();
+      return l.running == 0 && l.kv_blocks_free == l.kv_blocks_total;
+    }));
+    // A cancel with another reason (the HTTP side matched a stop string).
+    auto other = submit_ok(s, greedy(prompt_for(10, 31), 400));
+    reader rd2(other);
+    rd2.wait(1);
+    other->cancel(finish_reason::stop);
+    CHECK(rd2.wait().info->reason == finish_reason::stop);
+  }
+
+  TEST_CASE("scheduler: a full channel pauses its sequence and loses nothing") {
+    scheduler_config c = small_config();
+    c.channel_capacity = 4;
+    scheduler s(tiny_model(), c);
+    const auto slow_prompt = prompt_for(20, 40);
+    auto slow = submit_ok(s, greedy(slow_prompt, 30));
+    reader fast(submit_ok(s, greedy(prompt_for(25, 41), 30)));
+    CHECK(fast.wait().tokens.size() == 30);
+    // The unread stream stopped at its capacity: generation waits for the reader.
+    CHECK(eventually([&] { return s.counters().generation_tokens == 34; }));
+    CHECK(s.load().running == 1);
+    reader rd(slow);
+    const result& r = rd.wait();
+    CHECK(r.tokens == greedy_alone(slow_prompt, 30));
+    CHECK(r.info->reason == finish_reason::length);
+  }
+
+  TEST_CASE("scheduler: KV events agree with the prefix cache and /load") {
+    scheduler s(tiny_model(), small_config());
+    kv_event_feed& feed = s.kv_events();
+    std::set<uint64_t> mirror;
+    uint64_t at = 0;
+    auto follow = [&] {
+      std::vector<kv_event_batch> out;
+      REQUIRE(feed.since(at, out));
+      for (const kv_event_batch& b : out) {
+        for (uint64_t h : b.stored) mirror.insert(h);
+        for (uint64_t h : b.removed) mirror.erase(h);
+        at = b.seq;
+      }
+    };
+    std::vector<generation_request> reqs;
+    for (int i = 0; i < 3; ++i) reqs.push_back(greedy(prompt_for(33 + 16 * i, 50 + i), 12));
+    const auto got = run_together(s, reqs);
+    CHECK(eventually([&] { return s.load().running == 0; }));
+    follow();
+    const kv_snapshot snap = feed.snapshot();
+    CHECK(std::set<uint64_t>(snap.hashes.begin(), snap.hashes.end()) == mirror);
+    CHECK(static_cast<int64_t>(snap.hashes.size()) == s.load().kv_blocks_cached);
+    // Exactly the full blocks of each request's computed tokens (prompt + all generated but the
+    // last), hashed with the tokenizer's seed.
+    std::set<uint64_t> want;
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      auto toks = reqs[i].prompt;
+      toks.insert(toks.end(), got[i].tokens.begin(), got[i].tokens.end() - 1);
+      for (uint64_t h : block_hashes(toks, s.config().hash_seed, 16)) want.insert(h);
+    }
+    CHECK(mirror == want);
+  }
+
+  TEST_CASE("scheduler: refusals, end-of-generation and stop tokens, stop()") {
+    scheduler_config c = small_config();
+    c.max_model_len = 64;
+    scheduler s(tiny_model(), c);
+    CHECK(s.submit(greedy({}, 4)).error->kind == submit_error_kind::invalid);
+    CHECK(s.submit(greedy({1, 99999}, 4)).error->kind == submit_error_kind::invalid);
+    CHECK(s.submit(greedy(prompt_for(64, 1), 4)).error->kind == submit_error_kind::too_long);
+    CHECK(s.submit(greedy(prompt_for(40, 1), 30)).error->kind == submit_error_kind::too_long);
+    generation_request bad = greedy(prompt_for(4, 1), 4);
+    bad.sampling.top_p = 2.0f;
+    CHECK(s.submit(bad).error->kind == submit_error_kind::invalid);
+
+    // Without max_tokens the context bounds it: prompt + completion == max_model_len.
+    generation_request open = greedy(prompt_for(50, 2), 1);
+    open.sampling.max_tokens.reset();
+    reader ro(submit_ok(s, open));
+    CHECK(ro.wait().info->reason == finish_reason::length);
+    CHECK(ro.got().info->completion_tokens == 14);
+
+    // A stop token ends generation with reason stop and is not streamed.
+    const auto prompt = prompt_for(12, 3);
+    const auto plain = greedy_alone(prompt, 10);
+    generation_request stopper = greedy(prompt, 10);
+    stopper.stop_token_ids = {plain[4]};
+    reader rs(submit_ok(s, stopper));
+    const result& r = rs.wait();
+    CHECK(r.info->reason == finish_reason::stop);
+    std::size_t first = 0;
+    while (plain[first] != plain[4]) ++first;
+    CHECK(r.tokens == std::vector<int32_t>(plain.begin(), plain.begin() + static_cast<long>(first)));
+    CHECK(r.info->completion_tokens == static_cast<int32_t>(first) + 1);
+
+    // stop(): queued requests still finish; later submissions are refused.
+    reader r1(submit_ok(s, greedy(prompt_for(8, 4), 6)));
+    reader r2(submit_ok(s, greedy(prompt_for(9, 5), 6)));
+    s.stop();
+    CHECK(r1.wait().info->reason == finish_reason::length);
+    CHECK(r2.wait().tokens.size() == 6);
+    CHECK(s.submit(greedy(prompt_for(4, 6), 2)).error->kind == submit_error_kind::stopped);
+  }
+
+  TEST_CASE("scheduler: stop(cancel) and destruction end running requests") {
+    auto s = std::make_unique<scheduler>(tiny_model(), small_config());
+    auto a = submit_ok(*s, greedy(prompt_for(8, 60), 300));
+    reader ra(a);
+    ra.wait(1);
+    s->stop(true);
+    CHECK(ra.wait().info->reason == finish_reason::cancelled);
+
+    auto s2 = std::make_unique<scheduler>(tiny_model(), small_config());
+    auto b = submit_ok(*s2, greedy(prompt_for(8, 61), 300));
+    reader rb(b);
+    rb.wait(1);
+    s2.reset();
+    CHECK(rb.wait().info->reason == finish_reason::error);
+  }
+
+  TEST_CASE("scheduler: bad configurations are rejected") {
+    scheduler_config c = small_config();
+    c.max_model_len = 4096;
+    c.kv_blocks = 8;
+    CHECK_THROWS_AS(scheduler(tiny_model(), c), std::invalid_argument);
+    c = small_config();
+    c.step_tokens = 4;
+    CHECK_THROWS_AS(scheduler(tiny_model(), c), std::invalid_argument);
+    c = small_config();
+    c.kv_blocks = 0;
+    c.kv_memory_bytes = 1000;  // less than one block
+    CHECK_THROWS_AS(scheduler(tiny_model(), c), std::invalid_argument);
+    // max_model_len 0: the model's context, capped to the pool
+    c = small_config();
+    c.kv_blocks = 4;
+    scheduler s(tiny_model(), c);
+    CHECK(s.max_model_len() == 64);
+  }
+}
