@@ -64,6 +64,7 @@ scheduler_config small_config() {
 
 struct result {
   std::vector<int32_t> tokens;
+  std::vector<steady_clock::time_point> at;
   std::optional<finish_info> info;
 };
 
@@ -83,7 +84,7 @@ class reader {
   bool poll(result& r) {
     std::vector<stream_token> got;
     stream_->take(got, r.info);
-    for (const stream_token& t : got) r.tokens.push_back(t.sample.token);
+    for (const stream_token& t : got) r.tokens.push_back(t.sample.token), r.at.push_back(t.at);
     return r.info.has_value();
   }
   // Until finished (or `n` tokens when n >= 0) or the deadline.
@@ -194,9 +195,9 @@ TEST_SUITE("engine") {
     CHECK(r.info->first_token >= r.info->first_scheduled);
     CHECK(r.info->finished >= r.info->first_token);
     CHECK(r.tokens == greedy_alone(prompt, 25));
-    const engine_counters c = s.counters();
-    CHECK(c.prompt_tokens == 30);
-    CHECK(c.generation_tokens == 25);
+    // Counters are published after the step that ended the stream.
+    CHECK(eventually([&] { return s.counters().generation_tokens == 25; }));
+    CHECK(s.counters().prompt_tokens == 30);
     CHECK(eventually([&] { return s.load().kv_blocks_free == s.load().kv_blocks_total; }));
   }
 
@@ -238,17 +239,22 @@ TEST_SUITE("engine") {
     const result& rb = b.wait();
     CHECK(rb.tokens == alone[1]);
     CHECK(rb.info->cached_tokens == 64);
+    CHECK(eventually([&] { return s.load().running == 0; }));
     const engine_counters c = s.counters();
     CHECK(c.prefix_queries == first.size() + second.size());
     CHECK(c.prefix_hits == 64);
     // Nothing runs: every held hash is a free cached block.
-    CHECK(eventually([&] { return s.load().running == 0; }));
     CHECK(s.load().kv_blocks_cached > 0);
   }
 
   TEST_CASE("scheduler: a tiny pool evicts and preempts, and no request fails") {
     std::vector<generation_request> reqs;
     for (int i = 0; i < 5; ++i) reqs.push_back(greedy(prompt_for(30 + 5 * i, 20 + i), 40));
+    // Seeded samplers: a preempted sequence keeps its sampler state, so its draws continue.
+    for (int i : {1, 2, 3, 4}) {
+      reqs[static_cast<std::size_t>(i)].sampling.temperature = 0.9f;
+      reqs[static_cast<std::size_t>(i)].sampling.seed = 1000u + static_cast<uint64_t>(i);
+    }
     const auto alone = run_each_alone(reqs);
     scheduler_config c = small_config();
     c.max_model_len = 96;
@@ -262,13 +268,38 @@ TEST_SUITE("engine") {
       CHECK(together[i].info->reason == finish_reason::length);
       CHECK(together[i].tokens == alone[i]);
     }
+    CHECK(eventually([&] { return s.load().running == 0; }));
     const engine_counters k = s.counters();
     MESSAGE("preemptions " << k.preemptions << ", evictions " << k.kv_evictions << ", steps " << k.steps);
     CHECK(k.preemptions > 0);
     CHECK(k.kv_evictions > 0);
-    int32_t preempted = 0;
-    for (const result& r : together) preempted += r.info->preemptions;
+    int32_t preempted = 0, seeded_preempted = 0;
+    for (std::size_t i = 0; i < together.size(); ++i) {
+      preempted += together[i].info->preemptions;
+      if (reqs[i].sampling.seed) seeded_preempted += together[i].info->preemptions;
+    }
+    CHECK(seeded_preempted > 0);
     CHECK(preempted == static_cast<int32_t>(k.preemptions));
+  }
+
+  TEST_CASE("scheduler: a long prompt is prefilled in chunks while running streams keep decoding") {
+    scheduler_config c = small_config();
+    c.step_tokens = 32;
+    scheduler s(tiny_model(), c);
+    reader running(submit_ok(s, greedy(prompt_for(10, 70), 120)));
+    running.wait(2);
+    const auto long_prompt = prompt_for(600, 71);
+    reader late(submit_ok(s, greedy(long_prompt, 4)));
+    const result& l = late.wait();
+    CHECK(l.tokens == greedy_alone(long_prompt, 4));
+    const result& r = running.wait();
+    REQUIRE(r.tokens.size() == 120);
+    // 600 prompt tokens at <= 31 a step (one budget token goes to the decode): 20 steps, each
+    // also giving the running stream a token.
+    int during = 0;
+    for (const steady_clock::time_point t : r.at) during += (t > l.info->first_scheduled && t < l.info->first_token) ? 1 : 0;
+    MESSAGE("running stream tokens during the long prefill: " << during);
+    CHECK(during >= 18);
   }
 
   TEST_CASE("scheduler: cancel ends the request and frees its blocks") {
