@@ -5,14 +5,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <csignal>
-#include <future>
 #include <nlohmann/json.hpp>
 
 #include "gateway/health_checker.hpp"
+#include "gateway/http/drain.hpp"
 #include "gateway/http/io_pool.hpp"
 #include "gateway/http/log.hpp"
 #include "gateway/http/server.hpp"
@@ -76,34 +74,7 @@ int run_gateway(const gateway_config& config) {
                    {"policy", policy->name()},
                    {"nodes", node_list}});
 
-  // Drain on the first signal; a second one stops at once.
-  asio::signal_set signals(io.context(0), SIGINT, SIGTERM);
-  std::promise<void> drained;
-  auto drain = [&]() -> asio::awaitable<void> {
-    auto [ec, sig] = co_await signals.async_wait(use_tuple);
-    if (ec) co_return;
-    http::log_event(http::log_level::info, "draining",
-                    {{"signal", sig}, {"in_flight", server.busy_requests()},
-                     {"grace_ms", config.server.shutdown_grace.count()}});
-    server.drain();
-    signals.async_wait([&](const boost::system::error_code& e, int) {
-      if (!e) server.close_all();
-    });
-    auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace;
-    asio::steady_timer poll(io.context(0));
-    while (server.busy_requests() > 0 && std::chrono::steady_clock::now() < deadline) {
-      poll.expires_after(std::chrono::milliseconds(20));
-      co_await poll.async_wait(use_tuple);
-    }
-    std::size_t cut = server.busy_requests();
-    server.close_all();
-    drained.set_value();
-    http::log_event(http::log_level::info, "stopped", {{"requests_cut", cut}});
-  };
-  asio::co_spawn(io.context(0), drain(), asio::detached);
-
-  io.start();
-  drained.get_future().wait();
+  http::serve_until_stopped(io, server, config.server.shutdown_grace);
   stopping = true;
   for (auto& c : checkers) c->stop();
   for (std::size_t t = 0; t < io.size(); ++t) {
@@ -111,14 +82,7 @@ int run_gateway(const gateway_config& config) {
       for (auto& n : nodes) n->pool(t).close_all("shutdown");
     });
   }
-  // Give the posted closes and the sessions' last writes a moment on their threads, then stop.
-  asio::steady_timer settle(io.context(0));
-  std::promise<void> settled;
-  settle.expires_after(std::chrono::milliseconds(50));
-  settle.async_wait([&](const boost::system::error_code&) { settled.set_value(); });
-  settled.get_future().wait_for(std::chrono::seconds(2));
-  io.stop();
-  io.join();
+  http::stop_io(io);
   return 0;
 }
 

@@ -32,6 +32,9 @@ kind_info info(error_kind kind) {
     case k::upstream_bad_response: return {502, s::upstream, "server_error", "upstream_bad_response"};
     case k::upstream_timeout: return {504, s::upstream, "server_error", "upstream_timeout"};
     case k::shutting_down: return {503, s::internal, "server_error", "shutting_down"};
+    case k::context_length_exceeded: return {400, s::client, "invalid_request_error", "context_length_exceeded"};
+    case k::overloaded: return {429, s::internal, "rate_limit_error", "overloaded"};
+    case k::generation_timeout: return {504, s::internal, "server_error", "generation_timeout"};
     case k::internal: return {500, s::internal, "server_error", "internal_error"};
   }
   return {500, s::internal, "server_error", "internal_error"};

@@ -23,6 +23,9 @@ enum class error_kind {
   upstream_bad_response,
   upstream_timeout,
   shutting_down,
+  context_length_exceeded,  // prompt (+ max_tokens) longer than the model or KV pool can hold
+  overloaded,               // a node's own waiting queue is full (429; retry later or elsewhere)
+  generation_timeout,       // a generation ran past the node's request timeout
   internal,
 };
 

@@ -59,6 +59,8 @@ TEST_SUITE("gateway") {
         {error_kind::upstream_connect, 502, "upstream_connect_failed", error_source::upstream, true},
         {error_kind::upstream_reset, 502, "upstream_reset", error_source::upstream, true},
         {error_kind::upstream_timeout, 504, "upstream_timeout", error_source::upstream, false},
+        {error_kind::context_length_exceeded, 400, "context_length_exceeded", error_source::client, false},
+        {error_kind::generation_timeout, 504, "generation_timeout", error_source::internal, false},
         {error_kind::internal, 500, "internal_error", error_source::internal, false},
     };
     for (const auto& r : table) {
@@ -75,6 +77,13 @@ TEST_SUITE("gateway") {
       if (r.kind == error_kind::bad_request) CHECK(body["error"]["param"] == "model");
       else CHECK(body["error"]["param"].is_null());
     }
+  }
+
+  TEST_CASE("a full node queue is a 429 of type rate_limit_error") {
+    auto e = make_error(error_kind::overloaded, "the waiting queue is full (256 requests)");
+    CHECK(e.status() == 429);
+    CHECK(e.code() == "overloaded");
+    CHECK(nlohmann::json::parse(e.body())["error"]["type"] == "rate_limit_error");
   }
 
   TEST_CASE("error bodies stay valid JSON for invalid UTF-8 in messages") {
