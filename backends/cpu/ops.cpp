@@ -14,14 +14,12 @@ void rmsnorm(const float* x, const float* weight, int64_t n_rows, int64_t n, flo
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* xr = x + r * n;  // xr: [n]
     float* yr = out + r * n;      // yr: [n]
-    float ss[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      for (int k = 0; k < 8; ++k) ss[k] += xr[i + k] * xr[i + k];
-    }
-    for (; i < n; ++i) ss[0] += xr[i] * xr[i];
-    const float sum = ((ss[0] + ss[1]) + (ss[2] + ss[3])) + ((ss[4] + ss[5]) + (ss[6] + ss[7]));
-    const float inv = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
+    // As llama.cpp: float squares summed in double, the mean rounded to float (the quantized
+    // models amplify a last-bit difference here; see docs/forward-pass.md "Correctness").
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(xr[i] * xr[i]);
+    const auto mean = static_cast<float>(sum / static_cast<double>(n));
+    const float inv = 1.0f / std::sqrt(mean + eps);
     if (weight) {
       for (int64_t j = 0; j < n; ++j) yr[j] = xr[j] * inv * weight[j];
     } else {
@@ -37,12 +35,14 @@ void rope_table::build(const int32_t* positions, int64_t n_tokens, int64_t head_
   head_dim_ = head_dim;
   cos_.resize(static_cast<size_t>(n_tokens * half));
   sin_.resize(static_cast<size_t>(n_tokens * half));
-  for (int64_t i = 0; i < half; ++i) {
-    const double freq = std::pow(static_cast<double>(freq_base), -2.0 * i / head_dim);
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      const double theta = positions[t] * freq;
-      cos_[t * half + i] = static_cast<float>(std::cos(theta));
-      sin_[t * half + i] = static_cast<float>(std::sin(theta));
+  // As llama.cpp: theta of pair i = pos * scale^i in float, by repeated multiplication.
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(head_dim));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float theta = static_cast<float>(positions[t]);
+    for (int64_t i = 0; i < half; ++i) {
+      cos_[t * half + i] = std::cos(theta);
+      sin_[t * half + i] = std::sin(theta);
+      theta *= theta_scale;
     }
   }
 }

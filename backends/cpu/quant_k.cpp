@@ -1,6 +1,7 @@
 // K-quants (256-value super-blocks): dequantizers that pin the GGUF layouts, and simple reference
 // quantizers. Q4_K/Q5_K fit each 32-value sub-block as x ~ s*q - m by a few least-squares rounds,
 // then quantize s and m to 6 bits under fp16 super-scales; Q6_K is symmetric per 16 values.
+#include <algorithm>
 #include <cmath>
 
 #include "backends/cpu/quant_types.hpp"
@@ -153,20 +154,32 @@ void quantize_row_q6_k(const float* x, block_q6_k* y, int64_t n) {
   }
 }
 
-// x: [n], y: [n/256]; d = max|x| / 127, bsums per 16 quants.
+// x: [n], y: [n/256]; bsums per 16 quants. As llama.cpp's quantize_row_q8_K (its x86 activation
+// quantizer too): the scale comes from the signed value m of largest magnitude, iscale = -127 / m,
+// q = min(127, round_half_even(iscale * x)), d = 1 / iscale (a float, negative when m > 0).
 void quantize_row_q8_k(const float* x, block_q8_k* y, int64_t n) {
   for (int64_t b = 0; b < n / qk_k; ++b, x += qk_k) {
-    float amax = 0.0f;
-    for (int j = 0; j < qk_k; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[b].d = d;
-    for (int j = 0; j < qk_k; ++j) y[b].qs[j] = static_cast<int8_t>(round_nearest(x[j] * id));
+    float amax = 0.0f, max = 0.0f;  // max: the first value of largest magnitude, with its sign
+    for (int j = 0; j < qk_k; ++j) {
+      if (std::fabs(x[j]) > amax) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    if (amax == 0.0f) {
+      y[b] = block_q8_k{};
+      continue;
+    }
+    const float iscale = -127.0f / max;
+    for (int j = 0; j < qk_k; ++j) {
+      y[b].qs[j] = static_cast<int8_t>(std::min(127, round_nearest(iscale * x[j])));
+    }
     for (int j = 0; j < qk_k / 16; ++j) {
       int sum = 0;
       for (int l = 0; l < 16; ++l) sum += y[b].qs[16 * j + l];
       y[b].bsums[j] = static_cast<int16_t>(sum);
     }
+    y[b].d = 1.0f / iscale;
   }
 }
 

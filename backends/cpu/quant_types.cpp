@@ -112,13 +112,16 @@ size_t row_bytes(dtype t, int64_t n) {
 }
 
 // ---- Q8_0 / Q4_0 ----------------------------------------------------------------------------
-// x: [n], y: [n/32]; d = max|x| / 127, q = round(x / d)
+// x: [n], y: [n/32]; d = max|x| / 127 (stored as fp16), q = round_half_even(x * (127 / max|x|)).
+// The multiplier is 127 / max|x|, not 1 / d: that is what llama.cpp's x86 activation quantizers
+// (quantize_row_q8_0, ggml_quantize_mat_q8_0_4x8) compute, and 1 / d differs from it by an ulp
+// often enough to flip a rounding now and then, which the quantized models amplify.
 void quantize_row_q8_0(const float* x, block_q8_0* y, int64_t n) {
   for (int64_t b = 0; b < n / qk8_0; ++b, x += qk8_0) {
     float amax = 0.0f;
     for (int j = 0; j < qk8_0; ++j) amax = std::fmax(amax, std::fabs(x[j]));
     const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     y[b].d = fp32_to_fp16(d);
     for (int j = 0; j < qk8_0; ++j) y[b].qs[j] = static_cast<int8_t>(round_nearest(x[j] * id));
   }

@@ -24,9 +24,15 @@ struct kv_run {
 // tmp: [d] scratch for widening an f16 row (unused by kernels that widen in registers).
 using score_fn = void (*)(const float* q, int64_t group, int64_t d, const kv_run& k, float scale,
                           float* score, int64_t ld, float* tmp);
-// out: [group, d]; out_g += sum_i w[g * ld + i] * v_i.
-using accumulate_fn = void (*)(const float* w, int64_t ld, int64_t group, int64_t d,
-                               const kv_run& v, float* out, float* tmp);
+
+// The V sum of online softmax (llama.cpp's CPU flash attention), for g < group, rows i in order:
+//   if rescale[g * ld + i] != 1:  acc_g = acc_g * rescale[g * ld + i]   (a new running maximum)
+//   acc_g = acc_g + w[g * ld + i] * v_i
+// When v is f16 the accumulator is an f16 one: acc_g is rounded to f16 after each of the two
+// steps (acc holds f32 values that are exactly f16). When v is f32 it stays f32.
+// acc: [group, d].
+using accumulate_fn = void (*)(const float* w, const float* rescale, int64_t ld, int64_t group,
+                               int64_t d, const kv_run& v, float* acc, float* tmp);
 
 struct attend_kernels {
   score_fn score;

@@ -2,8 +2,9 @@
 // forward_attention.cpp are the reference). Compiled with -mavx2 -mfma -mf16c and used only when
 // cpu::active_isa() is avx2 on a CPU that has it. f16 rows are widened in registers (vcvtph2ps).
 // Scores: four K rows against one query head at a time (one q load feeds four FMAs), summed
-// horizontally four at once. V: out_g += w_i * v_i with FMA over head_dim, four rows per pass
-// over out_g. Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions
+// horizontally four at once. V: acc_g = acc_g + w_i * v_i with FMA over head_dim, rounded to f16
+// after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), four rows per pass over
+// acc_g unless one of them starts a new running maximum (then row by row, with the rescale). Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions
 // shared with other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
 #include "backends/engine/forward_attention.hpp"
 
@@ -96,8 +97,49 @@ void score_rows(const float* q, int64_t group, int64_t d, const kv_run& k, float
   }
 }
 
+// An f16 accumulator kept in f32 registers: round to f16 and back after every step.
 template <bool F16>
-void accumulate_rows(const float* w, int64_t ld, int64_t group, int64_t d, const kv_run& v, float* out) {
+inline __m256 round_acc8(__m256 a) {
+  if constexpr (F16) {
+    return _mm256_cvtph_ps(_mm256_cvtps_ph(a, _MM_FROUND_TO_NEAREST_INT));
+  } else {
+    return a;
+  }
+}
+template <bool F16>
+inline float round_acc1(float a) {
+  if constexpr (F16) {
+    return _cvtsh_ss(_cvtss_sh(a, _MM_FROUND_TO_NEAREST_INT));
+  } else {
+    return a;
+  }
+}
+inline float fma1(float a, float b, float c) {
+  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+// acc = round(acc * r) when r != 1, then acc = round(acc + w * v) for one row.
+template <bool F16>
+inline void accumulate_row(float* acc, int64_t d, const void* r, float w, float rescale) {
+  const int64_t d8 = d & ~int64_t{7};
+  if (rescale != 1.0f) {
+    const __m256 rv = _mm256_set1_ps(rescale);
+    for (int64_t j = 0; j < d8; j += 8) {
+      _mm256_storeu_ps(acc + j, round_acc8<F16>(_mm256_mul_ps(_mm256_loadu_ps(acc + j), rv)));
+    }
+    for (int64_t j = d8; j < d; ++j) acc[j] = round_acc1<F16>(acc[j] * rescale);
+  }
+  const __m256 wv = _mm256_set1_ps(w);
+  for (int64_t j = 0; j < d8; j += 8) {
+    const __m256 a = _mm256_fmadd_ps(load8<F16>(r, j), wv, _mm256_loadu_ps(acc + j));
+    _mm256_storeu_ps(acc + j, round_acc8<F16>(a));
+  }
+  for (int64_t j = d8; j < d; ++j) acc[j] = round_acc1<F16>(fma1(load1<F16>(r, j), w, acc[j]));
+}
+
+template <bool F16>
+void accumulate_rows(const float* w, const float* rescale, int64_t ld, int64_t group, int64_t d,
+                     const kv_run& v, float* acc) {
   const int64_t d8 = d & ~int64_t{7};
   int32_t i = 0;
   for (; i + 4 <= v.n; i += 4) {
@@ -107,33 +149,64 @@ void accumulate_rows(const float* w, int64_t ld, int64_t group, int64_t d, const
     const void* r3 = head_row(v, i + 3);
     for (int64_t g = 0; g < group; ++g) {
       const float* wg = w + g * ld + i;
-      float* o = out + g * d;  // o: [head_dim]
+      const float* rg = rescale + g * ld + i;
+      float* a = acc + g * d;  // a: [head_dim]
+      if (rg[0] != 1.0f || rg[1] != 1.0f || rg[2] != 1.0f || rg[3] != 1.0f) {
+        accumulate_row<F16>(a, d, r0, wg[0], rg[0]);
+        accumulate_row<F16>(a, d, r1, wg[1], rg[1]);
+        accumulate_row<F16>(a, d, r2, wg[2], rg[2]);
+        accumulate_row<F16>(a, d, r3, wg[3], rg[3]);
+        continue;
+      }
+      // no new maximum in these four rows: one pass over acc, still one rounding per row
       const __m256 w0 = _mm256_set1_ps(wg[0]), w1 = _mm256_set1_ps(wg[1]);
       const __m256 w2 = _mm256_set1_ps(wg[2]), w3 = _mm256_set1_ps(wg[3]);
       for (int64_t j = 0; j < d8; j += 8) {
-        __m256 acc = _mm256_loadu_ps(o + j);
-        acc = _mm256_fmadd_ps(w0, load8<F16>(r0, j), acc);
-        acc = _mm256_fmadd_ps(w1, load8<F16>(r1, j), acc);
-        acc = _mm256_fmadd_ps(w2, load8<F16>(r2, j), acc);
-        acc = _mm256_fmadd_ps(w3, load8<F16>(r3, j), acc);
-        _mm256_storeu_ps(o + j, acc);
+        __m256 x = _mm256_loadu_ps(a + j);
+        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r0, j), w0, x));
+        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r1, j), w1, x));
+        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r2, j), w2, x));
+        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r3, j), w3, x));
+        _mm256_storeu_ps(a + j, x);
       }
       for (int64_t j = d8; j < d; ++j) {
-        o[j] += wg[0] * load1<F16>(r0, j) + wg[1] * load1<F16>(r1, j) + wg[2] * load1<F16>(r2, j) +
-                wg[3] * load1<F16>(r3, j);
+        float x = a[j];
+        x = round_acc1<F16>(fma1(load1<F16>(r0, j), wg[0], x));
+        x = round_acc1<F16>(fma1(load1<F16>(r1, j), wg[1], x));
+        x = round_acc1<F16>(fma1(load1<F16>(r2, j), wg[2], x));
+        x = round_acc1<F16>(fma1(load1<F16>(r3, j), wg[3], x));
+        a[j] = x;
       }
     }
   }
   for (; i < v.n; ++i) {
     const void* r = head_row(v, i);
     for (int64_t g = 0; g < group; ++g) {
-      const float wi = w[g * ld + i];
-      float* o = out + g * d;
-      const __m256 wv = _mm256_set1_ps(wi);
+      accumulate_row<F16>(acc + g * d, d, r, w[g * ld + i], rescale[g * ld + i]);
+    }
+  }
+}
+
+// f16 rows against f16-valued q: the products are exact in float, summed in double (four at a
+// time), as the plain kernel does.
+void score_rows_f16(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
+                    int64_t ld) {
+  const int64_t d8 = d & ~int64_t{7};
+  for (int32_t i = 0; i < k.n; ++i) {
+    const void* r = head_row(k, i);
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qg = q + g * d;  // qg: [head_dim]
+      __m256d lo = _mm256_setzero_pd(), hi = lo;
       for (int64_t j = 0; j < d8; j += 8) {
-        _mm256_storeu_ps(o + j, _mm256_fmadd_ps(wv, load8<F16>(r, j), _mm256_loadu_ps(o + j)));
+        const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(qg + j), load8<true>(r, j));
+        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
       }
-      for (int64_t j = d8; j < d; ++j) o[j] += wi * load1<F16>(r, j);
+      const __m256d s4 = _mm256_add_pd(lo, hi);
+      const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+      double sum = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+      for (int64_t j = d8; j < d; ++j) sum += static_cast<double>(qg[j] * load1<true>(r, j));
+      score[g * ld + i] = scale * static_cast<float>(sum);
     }
   }
 }
@@ -141,18 +214,18 @@ void accumulate_rows(const float* w, int64_t ld, int64_t group, int64_t d, const
 void score_avx2(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
                 int64_t ld, float* /*tmp*/) {
   if (k.type == cpu::dtype::f16) {
-    score_rows<true>(q, group, d, k, scale, score, ld);
+    score_rows_f16(q, group, d, k, scale, score, ld);
   } else {
     score_rows<false>(q, group, d, k, scale, score, ld);
   }
 }
 
-void accumulate_avx2(const float* w, int64_t ld, int64_t group, int64_t d, const kv_run& v, float* out,
-                     float* /*tmp*/) {
+void accumulate_avx2(const float* w, const float* rescale, int64_t ld, int64_t group, int64_t d,
+                     const kv_run& v, float* acc, float* /*tmp*/) {
   if (v.type == cpu::dtype::f16) {
-    accumulate_rows<true>(w, ld, group, d, v, out);
+    accumulate_rows<true>(w, rescale, ld, group, d, v, acc);
   } else {
-    accumulate_rows<false>(w, ld, group, d, v, out);
+    accumulate_rows<false>(w, rescale, ld, group, d, v, acc);
   }
 }
 

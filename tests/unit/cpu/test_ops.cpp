@@ -49,7 +49,9 @@ TEST_CASE("rope: fast vs reference over heads and positions") {
     auto b = a;
     ref::rope(a.data(), n_tokens, n_heads, d, pos, 1000000.0f, mode);
     rope(b.data(), n_tokens, n_heads, d, pos, 1000000.0f, mode);
-    CHECK(test::normalized_error(b, a) < 1e-6);
+    // The fast path takes the angle in float as llama.cpp does (pos * scale^i by repeated
+    // multiplication): at position 4000 one ulp of the angle is 2.4e-4 rad; measured 2.7e-5.
+    CHECK(test::normalized_error(b, a) < 1e-4);
   }
 }
 

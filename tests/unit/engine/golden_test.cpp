@@ -38,6 +38,8 @@ struct case_result {
   int compared = 0;       // steps compared
   bool diverged = false;  // stopped at an accepted near-tie
   double max_lp_err = 0;
+  int worst_step = -1;    // step of max_lp_err
+  double gap = 0;         // peer top-2 gap at the divergence
 };
 
 case_result run_case(const model& m, const tokenizer& tok, const nlohmann::json& c) {
@@ -48,7 +50,7 @@ case_result run_case(const model& m, const tokenizer& tok, const nlohmann::json&
   const auto expect = c["completion_tokens"].get<std::vector<int32_t>>();
   const auto& steps = c["steps"];
 
-  contiguous_kv_cache cache(kv_layout_for(m), 1, static_cast<int32_t>(prompt.size() + expect.size() + 1));
+  contiguous_kv_cache cache(kv_layout_for(m, laneway::cpu::dtype::f16), 1, static_cast<int32_t>(prompt.size() + expect.size() + 1));
   cpu_forward fwd(m, cache, 2);
   batch b;
   for (std::size_t i = 0; i < prompt.size(); ++i) {
@@ -65,13 +67,17 @@ case_result run_case(const model& m, const tokenizer& tok, const nlohmann::json&
       INFO("step " << i << ": got " << got << ", peer " << expect[i] << ", peer top-2 gap " << gap);
       CHECK(gap < tie_bound(m.main_type()));
       res.diverged = true;
+      res.gap = gap;
       return res;
     }
     const auto lp = log_softmax(logits);
     for (const auto& entry : top) {
       const int32_t id = entry[0].get<int32_t>();
       const double err = std::abs(lp[static_cast<std::size_t>(id)] - entry[1].get<double>());
-      res.max_lp_err = std::max(res.max_lp_err, err);
+      if (err > res.max_lp_err) {
+        res.max_lp_err = err;
+        res.worst_step = static_cast<int>(i);
+      }
       INFO("step " << i << " token " << id);
       CHECK(err < logprob_bound(m.main_type()));
     }
@@ -98,6 +104,9 @@ TEST_SUITE("engine") {
           if (c.contains("error")) continue;
           INFO(name << ": prompt '" << c["prompt"].get<std::string>() << "'");
           const case_result r = run_case(m, tok, c);
+          MESSAGE(name << " '" << c["prompt"].get<std::string>().substr(0, 24) << "': " << r.compared
+                       << " steps, max log-prob error " << r.max_lp_err << " (step " << r.worst_step << ")"
+                       << (r.diverged ? ", diverged at peer gap " + std::to_string(r.gap) : std::string()));
           ++n_cases;
           n_exact += r.diverged ? 0 : 1;
           n_diverged += r.diverged ? 1 : 0;
