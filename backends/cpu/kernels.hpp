@@ -19,11 +19,29 @@ using vec_dot_fn = float (*)(int64_t n, const void* w, const void* x);
 using dot_tile_fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* x,
                              size_t x_stride, float* y, int64_t ldy);
 
+// Packed panels (optional, the AVX-512 prefill path): panel_rows weight rows of a 32-value block
+// type re-laid-out once per call so that one register holds 8 bytes of each row and the float
+// scaling is done once for all panel_rows rows (layout: dot_avx512.cpp).
+// w: panel_rows rows, w_stride bytes apart -> panel: [n/32] packed blocks of panel_bytes(n).
+using pack_panel_fn = void (*)(int64_t n, const void* w, size_t w_stride, void* panel);
+// One Q8_0 activation row -> the packed activation row the panel kernel reads (packed_x_bytes(n)).
+using pack_x_fn = void (*)(int64_t n, const void* x_q8_0, void* x_packed);
+// panel x n_tok packed activation rows (x_stride bytes apart), n_tok <= panel_tokens:
+// y[t * ldy + r] = dot(row r, token t) for r < panel_rows.
+using panel_tile_fn = void (*)(int64_t n, const void* panel, const void* x, size_t x_stride,
+                               int64_t n_tok, float* y, int64_t ldy);
+
 struct kernel_set {
   const char* name;
   vec_dot_fn f32, f16, bf16, q4_0, q8_0, q4_k, q5_k, q6_k;
   dot_tile_fn q8_0_tile = nullptr, q4_0_tile = nullptr;  // optional
   int tile_rows = 0, tile_tokens = 0;
+  pack_panel_fn pack_q8_0 = nullptr, pack_q4_0 = nullptr;  // optional, with the three below
+  pack_x_fn pack_x = nullptr;
+  panel_tile_fn panel_tile = nullptr;
+  int panel_rows = 0, panel_tokens = 0;
+  size_t (*panel_bytes)(int64_t n) = nullptr;
+  size_t (*packed_x_bytes)(int64_t n) = nullptr;
 
   vec_dot_fn dot_for(dtype t) const {
     switch (t) {
@@ -41,10 +59,15 @@ struct kernel_set {
   dot_tile_fn dot_tile_for(dtype t) const {
     return t == dtype::q8_0 ? q8_0_tile : (t == dtype::q4_0 ? q4_0_tile : nullptr);
   }
+  pack_panel_fn pack_panel_for(dtype t) const {
+    return t == dtype::q8_0 ? pack_q8_0 : (t == dtype::q4_0 ? pack_q4_0 : nullptr);
+  }
 };
 
 const kernel_set& scalar_kernels();
 const kernel_set* avx2_kernels();  // nullptr when not compiled in (non-x86 builds)
+const kernel_set* avx512_kernels();  // AVX-512 F/BW/VL/VNNI; nullptr when not compiled in
 const kernel_set* neon_kernels();  // nullptr when not compiled in (no __ARM_NEON)
+const kernel_set& active_kernels();  // the set matmul uses now (matmul.cpp: active_isa())
 
 }  // namespace laneway::cpu::detail

@@ -57,14 +57,14 @@ void rope(float* x, int64_t n_heads, const rope_table& table, rope_mode mode) {
       if (mode == rope_mode::neox) {
         for (int64_t i = 0; i < half; ++i) {
           const float x0 = v[i], x1 = v[i + half];
-          v[i] = x0 * c[i] - x1 * s[i];
-          v[i + half] = x0 * s[i] + x1 * c[i];
+          v[i] = std::fma(x0, c[i], -(x1 * s[i]));
+          v[i + half] = std::fma(x0, s[i], x1 * c[i]);
         }
       } else {
         for (int64_t i = 0; i < half; ++i) {
           const float x0 = v[2 * i], x1 = v[2 * i + 1];
-          v[2 * i] = x0 * c[i] - x1 * s[i];
-          v[2 * i + 1] = x0 * s[i] + x1 * c[i];
+          v[2 * i] = std::fma(x0, c[i], -(x1 * s[i]));
+          v[2 * i + 1] = std::fma(x0, s[i], x1 * c[i]);
         }
       }
     }
@@ -96,10 +96,7 @@ void add(const float* a, const float* b, float* out, int64_t n) {
 }
 
 float dot_f32(const float* a, const float* b, int64_t n) {
-  const detail::kernel_set* k = active_isa() == isa::avx2   ? detail::avx2_kernels()
-                                : active_isa() == isa::neon ? detail::neon_kernels()
-                                                            : &detail::scalar_kernels();
-  return k->f32(n, a, b);
+  return detail::active_kernels().f32(n, a, b);
 }
 
 void attention(const attention_shape& s, const float* q, const float* k, const float* v,

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
       stream = true;
     } else if (a == "--isa" && i + 1 < argc) {
       const std::string v = argv[++i];
-      force_isa(v == "scalar" ? isa::scalar : v == "neon" ? isa::neon : isa::avx2);
+      force_isa(v == "scalar" ? isa::scalar : v == "neon" ? isa::neon : v == "avx512" ? isa::avx512 : isa::avx2);
     } else if (a == "--types" && i + 1 < argc) {
       types_arg = argv[++i];
     } else if (a == "--tokens" && i + 1 < argc) {
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       const char* x = std::strchr(argv[i], 'x');
       shapes = {{v.at(0), x ? std::strtoll(x + 1, nullptr, 10) : v.at(0)}};
     } else {
-      std::fprintf(stderr, "usage: bench_matmul [--smoke] [--isa scalar|avx2|neon] [--types a,b] "
+      std::fprintf(stderr, "usage: bench_matmul [--smoke] [--isa scalar|avx2|avx512|neon] [--types a,b] "
                            "[--tokens 1,8,512] [--threads 1,2] [--shape NINxNOUT] [--stream]\n");
       return 2;
     }

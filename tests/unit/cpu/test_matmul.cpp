@@ -1,10 +1,12 @@
-// The fast matmul against ref::matmul for every weight type, shape class, kernel set (SIMD and
-// forced scalar) and thread count. Two oracles: the fp32 activations (error bounded by the
+// The fast matmul against ref::matmul for every weight type, shape class, kernel set (every one
+// this CPU can run: avx512, avx2, scalar on x86-64) and thread count. Two oracles: the fp32 activations (error bounded by the
 // activation quantization) and the same activations quantized the way matmul does (then the
 // integer kernels must agree with the reference up to float rounding).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/matmul.hpp"
@@ -64,7 +66,7 @@ TEST_CASE("matmul: fast path vs reference, every type x shape x isa x threads") 
   const int64_t n_ins[] = {32, 256, 4096, 37};
   const int64_t n_outs[] = {1, 7, 33};
   const int64_t n_tokens_list[] = {1, 3, 17};
-  const isa isas[] = {best_isa(), isa::scalar};
+  const std::vector<isa> isas = available_isas();
   int checked = 0;
   for (const auto& tc : k_types) {
     SUBCASE(traits(tc.t).name) {
@@ -117,22 +119,66 @@ TEST_CASE("matmul: a single wrong weight row is detected") {
   CHECK(test::normalized_error(y, y_ref) > 1e-2);
 }
 
-TEST_CASE("matmul: prefill-sized batch, two threads, both kernel sets") {
-  const int64_t n_in = 1024, n_out = 96, n_tokens = 40;
+TEST_CASE("matmul: prefill-sized batches, two threads, every kernel set") {
+  // 40 tokens: whole and partial token tiles; 150 x 20: more than one 128-token block of the
+  // packed-panel loop, 2 whole panels + 4 rows; 2 tokens: the smallest panel call.
+  const int64_t shapes[][3] = {{1024, 96, 40}, {256, 20, 150}, {512, 16, 2}};  // n_in, n_out, n_tokens
   const dtype types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q6_k, dtype::f16};
   thread_pool pool(2);
-  for (dtype t : types) {
-    const auto w = make_weights(t, n_out, n_in, 11);
-    const auto x = test::random_vector(static_cast<size_t>(n_tokens * n_in), 5);
-    const auto xq = as_matmul_sees_it(t, x, n_in);
-    std::vector<float> y_ref(static_cast<size_t>(n_tokens * n_out)), y(y_ref.size());
-    ref::matmul(w.view, xq.data(), n_tokens, y_ref.data());
-    for (isa i : {best_isa(), isa::scalar}) {
-      force_isa(i);
-      CAPTURE(traits(t).name);
-      CAPTURE(std::string(isa_name(i)));
-      matmul(w.view, x.data(), n_tokens, y.data(), pool);
-      CHECK(test::normalized_error(y, y_ref) <= k_bound_same_x);
+  for (const auto& shape : shapes) {
+    const int64_t n_in = shape[0], n_out = shape[1], n_tokens = shape[2];
+    for (dtype t : types) {
+      const auto w = make_weights(t, n_out, n_in, 11);
+      const auto x = test::random_vector(static_cast<size_t>(n_tokens * n_in), 5);
+      const auto xq = as_matmul_sees_it(t, x, n_in);
+      std::vector<float> y_ref(static_cast<size_t>(n_tokens * n_out)), y(y_ref.size());
+      ref::matmul(w.view, xq.data(), n_tokens, y_ref.data());
+      for (isa i : available_isas()) {
+        force_isa(i);
+        CAPTURE(traits(t).name);
+        CAPTURE(std::string(isa_name(i)));
+        CAPTURE(n_tokens);
+        std::fill(y.begin(), y.end(), -1.0f);
+        matmul(w.view, x.data(), n_tokens, y.data(), pool);
+        CHECK(test::normalized_error(y, y_ref) <= k_bound_same_x);
+      }
+    }
+  }
+  reset_isa();
+}
+
+TEST_CASE("matmul_multi: several matrices of one input equal separate matmuls") {
+  // q/k/v-like (same type), gate/up-like, and a mixed set whose activation formats differ.
+  const int64_t n_in = 256;
+  const std::vector<std::vector<std::pair<dtype, int64_t>>> sets = {
+      {{dtype::q8_0, 64}, {dtype::q8_0, 24}, {dtype::q8_0, 24}},
+      {{dtype::q4_0, 40}, {dtype::q4_0, 40}},
+      {{dtype::q8_0, 16}, {dtype::q4_k, 9}, {dtype::f16, 8}, {dtype::q6_k, 33}},
+  };
+  thread_pool pool(2);
+  for (int64_t n_tokens : {1, 3, 9}) {
+    const auto x = test::random_vector(static_cast<size_t>(n_tokens * n_in), 17);
+    for (const auto& set : sets) {
+      std::vector<quantized_weights> ws;
+      for (const auto& [t, n_out] : set) ws.push_back(make_weights(t, n_out, n_in, static_cast<uint32_t>(n_out)));
+      for (isa i : available_isas()) {
+        force_isa(i);
+        CAPTURE(std::string(isa_name(i)));
+        CAPTURE(n_tokens);
+        std::vector<std::vector<float>> y_multi, y_single;
+        std::vector<matmul_out> outs;
+        for (const auto& w : ws) {
+          y_multi.emplace_back(static_cast<size_t>(n_tokens * w.view.n_out), -1.0f);
+          y_single.emplace_back(y_multi.back().size(), -2.0f);
+        }
+        for (size_t k = 0; k < ws.size(); ++k) outs.push_back({ws[k].view, y_multi[k].data()});
+        matmul_multi(outs, x.data(), n_tokens, pool);
+        for (size_t k = 0; k < ws.size(); ++k) {
+          matmul(ws[k].view, x.data(), n_tokens, y_single[k].data(), pool);
+          CAPTURE(traits(ws[k].view.type).name);
+          CHECK(y_multi[k] == y_single[k]);  // same kernels, same order: bit-identical
+        }
+      }
     }
   }
   reset_isa();
@@ -143,8 +189,25 @@ TEST_CASE("isa selection") {
   CHECK(active_isa() == isa::scalar);
   reset_isa();
   CHECK(active_isa() == best_isa());
+  const std::vector<isa> all = available_isas();
+  CHECK(all.front() == best_isa());
+  CHECK(all.back() == isa::scalar);
+  for (isa i : all) {
+    force_isa(i);
+    CHECK(active_isa() == i);
+  }
+  reset_isa();
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) CHECK(best_isa() == isa::avx2);
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  CHECK(best_isa() == (avx512 ? isa::avx512 : avx2 ? isa::avx2 : isa::scalar));
+  CHECK(std::count(all.begin(), all.end(), isa::avx2) == (avx2 ? 1 : 0));
+  if (!avx512) {
+    force_isa(isa::avx512);  // unavailable: falls back to scalar
+    CHECK(active_isa() == isa::scalar);
+    reset_isa();
+  }
 #endif
   CHECK(activation_type(dtype::q4_0) == dtype::q8_0);
   CHECK(activation_type(dtype::q6_k) == dtype::q8_k);

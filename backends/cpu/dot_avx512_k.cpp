@@ -1,0 +1,137 @@
+// AVX-512 VNNI dot products of K-quant weight rows with Q8_K activation rows (same contracts as
+// the scalar dot_q4_k / dot_q5_k / dot_q6_k). As in dot_avx2_k.cpp the unsigned quants go
+// straight into vpmaddubsw as its u8 operand; the per sub-block scale multiply and the i32
+// accumulation are one vpdpwssd (AVX512_VNNI, 256-bit via VL) instead of vpmaddwd + vpaddd. The
+// mins (Q4_K/Q5_K) and the -32 offset (Q6_K) come from the activations' bsums.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backends/cpu/avx2_common.hpp"
+#include "backends/cpu/kernels.hpp"
+
+namespace laneway::cpu::detail {
+
+namespace {
+
+// The 12 packed bytes -> scale[8], min[8] (6 bits each), as dot_avx2_k.cpp does.
+inline void unpack_scales_k4(const uint8_t* packed, uint8_t* scale, uint8_t* min) {
+  uint32_t u[3];
+  std::memcpy(u, packed, 12);
+  const uint32_t s03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
+  const uint32_t s47 = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  std::memcpy(scale, &s03, 4);
+  std::memcpy(scale + 4, &s47, 4);
+  std::memcpy(min, &m03, 4);
+  std::memcpy(min + 4, &m47, 4);
+}
+
+// sum_j min[j] * (bsums[2j] + bsums[2j+1]): 16 bsums widened and multiplied by the duplicated mins.
+inline int32_t min_correction(const uint8_t* min, const int16_t* bsums) {
+  const __m256i m16 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(min)));
+  // m16 lanes 0..7 = min[0..7], lanes 8..15 = 0; spread to pairs: (m0,m0,m1,m1,...)
+  const __m256i pairs = _mm256_permutexvar_epi16(
+      _mm256_setr_epi16(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), m16);
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
+  const __m256i p = _mm256_madd_epi16(pairs, b);
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+  s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Shared by Q4_K and Q5_K: high(b, c) gives the two 32-byte vectors of fifth bits (already
+// shifted to bit 4) for sub-blocks 2c and 2c+1, or zeros for Q4_K.
+template <class block_t, class high_fn>
+float dot_k4(int64_t n, const block_t* w, const block_q8_k* x, high_fn high) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0.0f;
+  for (int64_t b = 0; b < n / qk_k; ++b) {
+    uint8_t scale[8], min[16] = {};
+    unpack_scales_k4(w[b].scales, scale, min);
+    min_sum += _cvtsh_ss(w[b].dmin) * x[b].d * static_cast<float>(min_correction(min, x[b].bsums));
+    __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = load32(w[b].qs + 32 * c);
+      __m256i h0, h1;
+      high(w[b], c, &h0, &h1);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load32(x[b].qs + 64 * c));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load32(x[b].qs + 64 * c + 32));
+      isum = _mm256_dpwssd_epi32(isum, p0, _mm256_set1_epi16(scale[2 * c]));
+      isum = _mm256_dpwssd_epi32(isum, p1, _mm256_set1_epi16(scale[2 * c + 1]));
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), acc);
+  }
+  return hsum(acc) - min_sum;
+}
+
+}  // namespace
+
+// w: [n/256] Q4_K, x: [n/256] Q8_K
+float avx512_dot_q4_k(int64_t n, const void* w, const void* x) {
+  return dot_k4(n, static_cast<const block_q4_k*>(w), static_cast<const block_q8_k*>(x),
+                [](const block_q4_k&, int, __m256i* h0, __m256i* h1) {
+                  *h0 = _mm256_setzero_si256();
+                  *h1 = _mm256_setzero_si256();
+                });
+}
+
+// w: [n/256] Q5_K, x: [n/256] Q8_K; fifth bit of sub-block j, value l = bit j of qh[l].
+float avx512_dot_q5_k(int64_t n, const void* w, const void* x) {
+  return dot_k4(n, static_cast<const block_q5_k*>(w), static_cast<const block_q8_k*>(x),
+                [](const block_q5_k& b, int c, __m256i* h0, __m256i* h1) {
+                  const __m256i qh = load32(b.qh);
+                  const __m256i one = _mm256_set1_epi8(1);
+                  const __m128i s0 = _mm_cvtsi32_si128(2 * c), s1 = _mm_cvtsi32_si128(2 * c + 1);
+                  *h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s0), one), 4);
+                  *h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s1), one), 4);
+                });
+}
+
+// w: [n/256] Q6_K, x: [n/256] Q8_K
+float avx512_dot_q6_k(int64_t n, const void* w_, const void* x_) {
+  const auto* w = static_cast<const block_q6_k*>(w_);
+  const auto* x = static_cast<const block_q8_k*>(x_);
+  const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / qk_k; ++b) {
+    // offset = sum_j scale[j] * bsums[j]; times 32 removes the +32 of the quants
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].scales)));
+    const __m256i po = _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].bsums)));
+    __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(po, 5));
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = w[b].ql + 64 * h;
+      const int8_t* sc = w[b].scales + 8 * h;
+      const int8_t* xq = x[b].qs + 128 * h;
+      const __m256i qa = load32(ql), qb = load32(ql + 32), qh = load32(w[b].qh + 32 * h);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(qa, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(qb, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4)),
+      };
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {  // values 32k .. 32k+31 of this half: scales 2k, 2k+1
+        const __m256i p = _mm256_maddubs_epi16(q[k], load32(xq + 32 * k));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+        isum = _mm256_dpwssd_epi32(isum, p, s);
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), acc);
+  }
+  return hsum(acc);
+}
+
+}  // namespace laneway::cpu::detail
+#endif
