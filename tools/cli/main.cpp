@@ -8,6 +8,9 @@
 #ifdef LANEWAY_HAVE_ENGINE
 #include "backends/engine/commands.hpp"
 #endif
+#ifdef LANEWAY_HAVE_WORKER
+#include "backends/worker/commands.hpp"
+#endif
 
 namespace {
 
@@ -20,6 +23,9 @@ struct subcommand {
 const subcommand commands[] = {
     {"gateway", "run the OpenAI-compatible gateway in front of nodes (-c FILE | --node URL)",
      laneway::gateway::gateway_command},
+#ifdef LANEWAY_HAVE_WORKER
+    LANEWAY_WORKER_COMMANDS
+#endif
 #ifdef LANEWAY_HAVE_ENGINE
     LANEWAY_ENGINE_COMMANDS
 #endif
