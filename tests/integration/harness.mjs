@@ -532,6 +532,43 @@ export async function startCluster({ nodes = [{ name: 'a' }], waitAllHealthy = t
   return { gw, up, ups };
 }
 
+// ---- worker ----------------------------------------------------------------------------------
+
+// Starts `laneway worker --port 0 ARGS...` (the bundled model unless args give -m), waits for
+// its `listening` line and GET /health == 200. Returns {port, url, proc, logs, load(), metric()}.
+export async function startWorker({ args = [], env = {}, label = 'worker', readyTimeoutMs = 20000 } = {}) {
+  const proc = new Proc(LANEWAY_BIN, ['worker', '--port', '0', '--threads', '1', ...args], { label, env });
+  const line = await proc.waitForLine((l) => parseJsonLine(l)?.msg === 'listening', readyTimeoutMs, 'stderr');
+  const m = /:(\d+)$/.exec(String(parseJsonLine(line).address));
+  if (!m) throw new Error(`cannot read a port from ${line}`);
+  const port = Number(m[1]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await request(`${url}/health`, { timeoutMs: 2000 })).status === 200, readyTimeoutMs,
+    `${label} /health; output:\n${proc.tail()}`, 50);
+  return {
+    port,
+    url,
+    proc,
+    get logs() {
+      return proc.stderrLines.map(parseJsonLine).filter(Boolean);
+    },
+    async load() {
+      const r = await request(`${url}/load`);
+      if (r.status !== 200) throw new Error(`/load → ${r.status}`);
+      return r.json;
+    },
+    async metrics() {
+      return (await request(`${url}/metrics`)).text;
+    },
+    async metric(name, labels = {}) {
+      return sumMetric(parsePrometheus(await this.metrics()), name, labels);
+    },
+    stop(signal = 'SIGTERM', graceMs = 10000) {
+      return proc.stop(signal, graceMs);
+    },
+  };
+}
+
 // ---- metrics ---------------------------------------------------------------------------------
 
 // Parses Prometheus text exposition into [{name, labels, value}].
