@@ -95,21 +95,12 @@ inline __m256i unpack_q4_0(const block_q4_0& b) {
 float dot_q8_0(int64_t n, const void* w_, const void* x_) {
   const auto* w = static_cast<const block_q8_0*>(w_);
   const auto* x = static_cast<const block_q8_0*>(x_);
-  const int64_t nb = n / qk8_0;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    const __m256i p0 = dot_s8_i32(load32(w[b].qs), load32(x[b].qs));
-    const __m256i p1 = dot_s8_i32(load32(w[b + 1].qs), load32(x[b + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1),
-                           _mm256_set1_ps(h2f(w[b + 1].d) * h2f(x[b + 1].d)), acc1);
-  }
-  for (; b < nb; ++b) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / qk8_0; ++b) {
     const __m256i p = dot_s8_i32(load32(w[b].qs), load32(x[b].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc);
   }
-  return hsum(_mm256_add_ps(acc0, acc1));
+  return hsum(acc);
 }
 
 // w: [n/32] Q4_0, x: [n/32] Q8_0

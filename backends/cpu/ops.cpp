@@ -47,6 +47,15 @@ void rope_table::build(const int32_t* positions, int64_t n_tokens, int64_t head_
   }
 }
 
+namespace {
+// a * b + c rounded once, as llama.cpp's FMA-contracted rope computes x0*cos - x1*sin (the other
+// product rounded first): the product is exact in double, so only a float tie of the double sum
+// (~2^-29 of cases) could round differently from a hardware FMA. Vectorizes without -mfma.
+inline float mul_add(float a, float b, float c) {
+  return static_cast<float>(static_cast<double>(a) * b + c);
+}
+}  // namespace
+
 void rope(float* x, int64_t n_heads, const rope_table& table, rope_mode mode) {
   const int64_t d = table.head_dim_, half = d / 2;
   for (int64_t t = 0; t < table.n_tokens_; ++t) {
@@ -57,14 +66,14 @@ void rope(float* x, int64_t n_heads, const rope_table& table, rope_mode mode) {
       if (mode == rope_mode::neox) {
         for (int64_t i = 0; i < half; ++i) {
           const float x0 = v[i], x1 = v[i + half];
-          v[i] = std::fma(x0, c[i], -(x1 * s[i]));
-          v[i + half] = std::fma(x0, s[i], x1 * c[i]);
+          v[i] = mul_add(x0, c[i], -(x1 * s[i]));
+          v[i + half] = mul_add(x0, s[i], x1 * c[i]);
         }
       } else {
         for (int64_t i = 0; i < half; ++i) {
           const float x0 = v[2 * i], x1 = v[2 * i + 1];
-          v[2 * i] = std::fma(x0, c[i], -(x1 * s[i]));
-          v[2 * i + 1] = std::fma(x0, s[i], x1 * c[i]);
+          v[2 * i] = mul_add(x0, c[i], -(x1 * s[i]));
+          v[2 * i + 1] = mul_add(x0, s[i], x1 * c[i]);
         }
       }
     }
