@@ -147,47 +147,39 @@ struct x_block_info {
 size_t panel_bytes(int64_t n) { return static_cast<size_t>(n / 32) * panel_block_bytes; }
 size_t packed_x_bytes(int64_t n) { return static_cast<size_t>(n / 32) * (32 + sizeof(x_block_info)); }
 
-// 8 rows of one block, each 32 signed bytes -> the 4 panel registers (+128, 8 bytes per row each)
-inline void store_panel_block(const __m256i rows[panel_rows], uint8_t* out) {
+// 8 rows of one block (r0..r7: 32 signed bytes each) and their fp16 scales d -> one panel block.
+inline void store_panel_block(__m256i r0, __m256i r1, __m256i r2, __m256i r3, __m256i r4, __m256i r5,
+                              __m256i r6, __m256i r7, __m128i d, uint8_t* out) {
   const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
-  __m512i pair[4];  // pair[i]: qwords 0-3 = row 2i, qwords 4-7 = row 2i+1
-  for (int i = 0; i < 4; ++i) {
-    pair[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_xor_si256(rows[2 * i], bias)),
-                                 _mm256_xor_si256(rows[2 * i + 1], bias), 1);
-  }
+  const auto pair = [&](__m256i a, __m256i b) {  // qwords 0-3 = row a, qwords 4-7 = row b, +128
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_xor_si256(a, bias)), _mm256_xor_si256(b, bias), 1);
+  };
+  const __m512i p01 = pair(r0, r1), p23 = pair(r2, r3), p45 = pair(r4, r5), p67 = pair(r6, r7);
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
-    // qword k of rows 0..3 from (pair 0, pair 1), of rows 4..7 from (pair 2, pair 3)
+    // qword k of rows 0..3 from (p01, p23) into qwords 0-3, of rows 4..7 from (p45, p67) into 4-7
     const __m512i idx = _mm512_setr_epi64(k, 4 + k, 8 + k, 12 + k, k, 4 + k, 8 + k, 12 + k);
-    const __m512i lo = _mm512_permutex2var_epi64(pair[0], idx, pair[1]);
-    const __m512i hi = _mm512_permutex2var_epi64(pair[2], idx, pair[3]);
-    _mm512_store_si512(out + 64 * k, _mm512_inserti64x4(lo, _mm512_castsi512_si256(hi), 1));
+    const __m512i lo = _mm512_permutex2var_epi64(p01, idx, p23);
+    const __m512i hi = _mm512_permutex2var_epi64(p45, idx, p67);
+    _mm512_store_si512(out + 64 * k, _mm512_mask_blend_epi64(0xF0, lo, hi));
   }
+  // d: 8 fp16 -> 16 floats, lane 2r and 2r+1 = d of row r
+  const __m512 dr = _mm512_castps256_ps512(_mm256_cvtph_ps(d));
+  _mm512_store_ps(out + 4 * 64,
+                  _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), dr));
 }
 
-// w: 8 rows of [n/32] blocks, w_stride bytes apart -> panel (64-byte aligned). While it packs, it
-// prefetches the next 8 rows (the next panel's, contiguous after these): the 8 rows are read in
-// lockstep, 8 short streams that the hardware prefetcher barely follows (4 KiB pages of an
-// mmapped model), and without this every block waited for DRAM. A prefetch past the end of the
-// matrix is harmless (prefetches never fault).
+// w: 8 rows of [n/32] blocks, w_stride bytes apart -> panel (64-byte aligned)
 template <class block_t, class unpack_fn>
 void pack_panel_b32(int64_t n, const uint8_t* w, size_t w_stride, uint8_t* panel, unpack_fn unpack) {
-  const int64_t nb = n / 32;
-  const uint8_t* next = w + panel_rows * w_stride;
-  const int64_t next_lines = static_cast<int64_t>(panel_rows * w_stride + 63) / 64;
-  for (int64_t b = 0; b < nb; ++b, panel += panel_block_bytes) {
-    for (int64_t l = b * next_lines / nb; l < (b + 1) * next_lines / nb; ++l) {
-      _mm_prefetch(reinterpret_cast<const char*>(next + 64 * l), _MM_HINT_T0);
-    }
-    __m256i rows[panel_rows];
-    alignas(64) float d[16];
-    for (int r = 0; r < panel_rows; ++r) {
-      const block_t& wb = reinterpret_cast<const block_t*>(w + r * w_stride)[b];
-      rows[r] = unpack(wb);
-      d[2 * r] = d[2 * r + 1] = h2f(wb.d);
-    }
-    store_panel_block(rows, panel);
-    std::memcpy(panel + 4 * 64, d, sizeof d);
+  for (int64_t b = 0; b < n / 32; ++b, panel += panel_block_bytes) {
+    const auto row = [&](int r) -> const block_t& { return reinterpret_cast<const block_t*>(w + r * w_stride)[b]; };
+    const __m128i d = _mm_setr_epi16(static_cast<short>(row(0).d), static_cast<short>(row(1).d),
+                                     static_cast<short>(row(2).d), static_cast<short>(row(3).d),
+                                     static_cast<short>(row(4).d), static_cast<short>(row(5).d),
+                                     static_cast<short>(row(6).d), static_cast<short>(row(7).d));
+    store_panel_block(unpack(row(0)), unpack(row(1)), unpack(row(2)), unpack(row(3)), unpack(row(4)),
+                      unpack(row(5)), unpack(row(6)), unpack(row(7)), d, panel);
   }
 }
 
@@ -214,14 +206,18 @@ void pack_x(int64_t n, const void* x_, void* out_) {
   }
 }
 
-// panel (8 rows) x RN packed activation rows -> y[t * ldy + r]
+// panel (8 rows) x RN packed activation rows -> y[t * ldy + r]; prefetches [pf, pf_end) spread
+// over the blocks (see panel_tile_fn).
 template <int RN>
-void panel_tile_n(int64_t n, const uint8_t* panel, const uint8_t* x, size_t x_stride, float* y, int64_t ldy) {
+void panel_tile_n(int64_t n, const uint8_t* panel, const uint8_t* x, size_t x_stride, float* y, int64_t ldy,
+                  const uint8_t* pf, const uint8_t* pf_end) {
   const int64_t nb = n / 32;
+  const size_t pf_step = pf < pf_end ? (static_cast<size_t>(pf_end - pf) / 64 + nb) / nb * 64 : 0;
   __m512 acc[RN];
 #pragma GCC unroll 8
   for (int t = 0; t < RN; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b, panel += panel_block_bytes) {
+    for (const uint8_t* end = pf + pf_step; pf < end; pf += 64) _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
     const __m512i w0 = _mm512_load_si512(panel), w1 = _mm512_load_si512(panel + 64);
     const __m512i w2 = _mm512_load_si512(panel + 128), w3 = _mm512_load_si512(panel + 192);
     const __m512 dw = _mm512_load_ps(panel + 256);
@@ -250,25 +246,29 @@ void panel_tile_n(int64_t n, const uint8_t* panel, const uint8_t* x, size_t x_st
 }
 
 void panel_tile(int64_t n, const void* panel_, const void* x_, size_t x_stride, int64_t n_tok, float* y,
-                int64_t ldy) {
+                int64_t ldy, const void* prefetch, size_t prefetch_bytes) {
   const auto* panel = static_cast<const uint8_t*>(panel_);
   const auto* x = static_cast<const uint8_t*>(x_);
+  const auto* pf = static_cast<const uint8_t*>(prefetch);
+  const uint8_t* pf_end = pf ? pf + prefetch_bytes : pf;
   switch (n_tok) {
-    case 8: return panel_tile_n<8>(n, panel, x, x_stride, y, ldy);
-    case 7: return panel_tile_n<7>(n, panel, x, x_stride, y, ldy);
-    case 6: return panel_tile_n<6>(n, panel, x, x_stride, y, ldy);
-    case 5: return panel_tile_n<5>(n, panel, x, x_stride, y, ldy);
-    case 4: return panel_tile_n<4>(n, panel, x, x_stride, y, ldy);
-    case 3: return panel_tile_n<3>(n, panel, x, x_stride, y, ldy);
-    case 2: return panel_tile_n<2>(n, panel, x, x_stride, y, ldy);
-    case 1: return panel_tile_n<1>(n, panel, x, x_stride, y, ldy);
+    case 8: return panel_tile_n<8>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 7: return panel_tile_n<7>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 6: return panel_tile_n<6>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 5: return panel_tile_n<5>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 4: return panel_tile_n<4>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 3: return panel_tile_n<3>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 2: return panel_tile_n<2>(n, panel, x, x_stride, y, ldy, pf, pf_end);
+    case 1: return panel_tile_n<1>(n, panel, x, x_stride, y, ldy, pf, pf_end);
     default: return;
   }
 }
 
 }  // namespace
 
-// K-quant kernels live in dot_avx512_k.cpp.
+// K-quant kernels live in dot_avx512_k.cpp, the activation quantizers in quant_avx512.cpp.
+void avx512_quantize_q8_0(const float* x, void* y, int64_t n);
+void avx512_quantize_q8_k(const float* x, void* y, int64_t n);
 float avx512_dot_q4_k(int64_t n, const void* w, const void* x);
 float avx512_dot_q5_k(int64_t n, const void* w, const void* x);
 float avx512_dot_q6_k(int64_t n, const void* w, const void* x);
@@ -292,6 +292,8 @@ const kernel_set* avx512_kernels() {
       .panel_tokens = panel_tokens,
       .panel_bytes = panel_bytes,
       .packed_x_bytes = packed_x_bytes,
+      .quantize_q8_0 = avx512_quantize_q8_0,
+      .quantize_q8_k = avx512_quantize_q8_k,
   };
   return &set;
 }

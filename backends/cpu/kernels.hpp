@@ -27,9 +27,16 @@ using pack_panel_fn = void (*)(int64_t n, const void* w, size_t w_stride, void* 
 // One Q8_0 activation row -> the packed activation row the panel kernel reads (packed_x_bytes(n)).
 using pack_x_fn = void (*)(int64_t n, const void* x_q8_0, void* x_packed);
 // panel x n_tok packed activation rows (x_stride bytes apart), n_tok <= panel_tokens:
-// y[t * ldy + r] = dot(row r, token t) for r < panel_rows.
+// y[t * ldy + r] = dot(row r, token t) for r < panel_rows. While it computes it prefetches
+// prefetch_bytes from prefetch (the next panel's weight rows; nullptr: none): packing reads 8
+// rows in lockstep, 8 short streams the hardware prefetcher barely follows on the 4 KiB pages of
+// an mmapped model, so without this the packing waits on DRAM while the tiles leave it idle.
 using panel_tile_fn = void (*)(int64_t n, const void* panel, const void* x, size_t x_stride,
-                               int64_t n_tok, float* y, int64_t ldy);
+                               int64_t n_tok, float* y, int64_t ldy, const void* prefetch,
+                               size_t prefetch_bytes);
+
+// An activation quantizer bit-identical to quantize_row for its type (x: [n] -> y: [n] quantized).
+using quantize_fn = void (*)(const float* x, void* y, int64_t n);
 
 struct kernel_set {
   const char* name;
@@ -42,6 +49,7 @@ struct kernel_set {
   int panel_rows = 0, panel_tokens = 0;
   size_t (*panel_bytes)(int64_t n) = nullptr;
   size_t (*packed_x_bytes)(int64_t n) = nullptr;
+  quantize_fn quantize_q8_0 = nullptr, quantize_q8_k = nullptr;  // optional: else quantize_row
 
   vec_dot_fn dot_for(dtype t) const {
     switch (t) {
@@ -58,6 +66,9 @@ struct kernel_set {
   }
   dot_tile_fn dot_tile_for(dtype t) const {
     return t == dtype::q8_0 ? q8_0_tile : (t == dtype::q4_0 ? q4_0_tile : nullptr);
+  }
+  quantize_fn quantize_for(dtype act) const {
+    return act == dtype::q8_0 ? quantize_q8_0 : (act == dtype::q8_k ? quantize_q8_k : nullptr);
   }
   pack_panel_fn pack_panel_for(dtype t) const {
     return t == dtype::q8_0 ? pack_q8_0 : (t == dtype::q4_0 ? pack_q4_0 : nullptr);

@@ -106,9 +106,12 @@ void run_panels(const detail::kernel_set& ks, const plan& p, const activations& 
     int64_t r = r0;
     for (; r + pr <= r1; r += pr) {
       p.pack(n_in, w + r * p.w_stride, p.w_stride, panel);
+      // the first tile prefetches the next panel's rows (within this chunk)
+      const int64_t next_rows = std::clamp<int64_t>(r1 - (r + pr), 0, pr);
+      const uint8_t* next = next_rows > 0 ? w + (r + pr) * p.w_stride : nullptr;
       for (int64_t t = tb; t < te; t += pt) {
         ks.panel_tile(n_in, panel, a.packed + t * a.packed_stride, a.packed_stride, std::min(pt, te - t),
-                      p.y + t * n_out + r, n_out);
+                      p.y + t * n_out + r, n_out, t == tb ? next : nullptr, p.w_stride * next_rows);
       }
     }
     for (; r < r1; ++r) {
@@ -188,8 +191,13 @@ void matmul_same_format(std::span<const matmul_out> outs, dtype act, const float
       a.packed_stride = ks.packed_x_bytes(n_in);
       xp = aligned_scratch(packed, a.packed_stride * static_cast<size_t>(n_tokens));
     }
+    const detail::quantize_fn quantize = ks.quantize_for(act);
     auto prepare_token = [&](int64_t t) {
-      quantize_row(act, x + t * n_in, xq + t * a.stride, n_in);
+      if (quantize) {
+        quantize(x + t * n_in, xq + t * a.stride, n_in);
+      } else {
+        quantize_row(act, x + t * n_in, xq + t * a.stride, n_in);
+      }
       if (xp) ks.pack_x(n_in, xq + t * a.stride, xp + t * a.packed_stride);
     };
     if (n_tokens >= 4) {
@@ -262,6 +270,15 @@ dtype activation_type(dtype t) {
     case dtype::q4_0: case dtype::q8_0: return dtype::q8_0;
     case dtype::q4_k: case dtype::q5_k: case dtype::q6_k: return dtype::q8_k;
     default: return dtype::f32;
+  }
+}
+
+void quantize_activation_row(dtype act, const float* x, void* y, int64_t n) {
+  const detail::quantize_fn quantize = detail::active_kernels().quantize_for(act);
+  if (quantize) {
+    quantize(x, y, n);
+  } else {
+    quantize_row(act, x, y, n);
   }
 }
 

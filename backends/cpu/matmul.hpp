@@ -27,6 +27,9 @@ void reset_isa();  // back to best_isa()
 
 // Activation row format matmul uses for weights of type t (f32 for f32/f16/bf16).
 dtype activation_type(dtype weight_type);
+// One activation row quantized the way matmul does it (act: q8_0 or q8_k): the active kernel
+// set's SIMD quantizer where it has one, always bit-identical to quantize_row(act, ...).
+void quantize_activation_row(dtype act, const float* x, void* y, int64_t n);
 // Whether matmul accepts weights of this type (every known type except q8_k).
 bool matmul_supports(dtype weight_type);
 

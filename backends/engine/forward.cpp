@@ -114,9 +114,8 @@ void cpu_forward::attention_block(int64_t layer, const batch& b) {
   const layer_weights& lw = model_.layers()[static_cast<std::size_t>(layer)];
   const int64_t n = b.size();
   cpu::rmsnorm(x_.data(), lw.attn_norm, n, hp.n_embd, hp.rms_eps, xn_.data());
-  cpu::matmul(lw.wq, xn_.data(), n, q_.data(), pool_);
-  cpu::matmul(lw.wk, xn_.data(), n, k_.data(), pool_);
-  cpu::matmul(lw.wv, xn_.data(), n, v_.data(), pool_);
+  const cpu::matmul_out qkv[] = {{lw.wq, q_.data()}, {lw.wk, k_.data()}, {lw.wv, v_.data()}};
+  cpu::matmul_multi(qkv, xn_.data(), n, pool_);  // one quantization of xn, one pool sync
   add_bias(q_.data(), lw.bq, n, hp.q_dim());
   add_bias(k_.data(), lw.bk, n, hp.kv_dim());
   add_bias(v_.data(), lw.bv, n, hp.kv_dim());
@@ -135,8 +134,8 @@ void cpu_forward::ffn_block(int64_t layer, int64_t n) {
   const auto& hp = model_.hparams();
   const layer_weights& lw = model_.layers()[static_cast<std::size_t>(layer)];
   cpu::rmsnorm(x_.data(), lw.ffn_norm, n, hp.n_embd, hp.rms_eps, xn_.data());
-  cpu::matmul(lw.w_gate, xn_.data(), n, gate_.data(), pool_);
-  cpu::matmul(lw.w_up, xn_.data(), n, up_.data(), pool_);
+  const cpu::matmul_out gate_up[] = {{lw.w_gate, gate_.data()}, {lw.w_up, up_.data()}};
+  cpu::matmul_multi(gate_up, xn_.data(), n, pool_);
   cpu::silu_mul(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
   cpu::matmul(lw.w_down, gate_.data(), n, proj_.data(), pool_);
   cpu::add(x_.data(), proj_.data(), x_.data(), n * hp.n_embd);
