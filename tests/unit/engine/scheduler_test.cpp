@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 #include "backends/engine/forward.hpp"
 #include "backends/engine/kv_cache.hpp"
 #include "backends/engine/kv_events.hpp"
+#include "backends/engine/mkmodel.hpp"
 #include "backends/engine/model.hpp"
 #include "backends/engine/scheduler.hpp"
 #include "tests/unit/engine/forward_test_util.hpp"
@@ -452,5 +454,67 @@ TEST_SUITE("engine") {
     c.kv_blocks = 4;
     scheduler s(tiny_model(), c);
     CHECK(s.max_model_len() == 64);
+  }
+}
+
+// Not a timed test: prints aggregate decode tokens/s at 1, 2, 4, 8 concurrent streams through the
+// scheduler on a seeded random llama (8 layers, 512 wide, Q8_0, llama-spm vocab). Run with
+//   unit_engine -tc="scheduler bench*" --no-skip
+TEST_SUITE("engine") {
+  TEST_CASE("scheduler bench: aggregate decode tokens/s by concurrent streams" * doctest::skip()) {
+    mkmodel_options o;
+    o.arch = "llama";
+    o.vocab_path = data_path("tokenizer/ggml-vocab-llama-spm.gguf");
+    o.layers = 8, o.embd = 512, o.seed = 3, o.ctx = 2048;
+    o.out = (std::filesystem::temp_directory_path() / "laneway-sched-bench.gguf").string();
+    REQUIRE_FALSE(resolve_mkmodel_options(o));
+    make_random_model(o);
+    const model m = model::open(o.out);
+    // The forward pass alone, for comparison: one decode step of n sequences at position 64.
+    for (int n : {1, 2, 4, 8}) {
+      contiguous_kv_cache cache(kv_layout_for(m, laneway::cpu::dtype::f16), n, 256);
+      cpu_forward fwd(m, cache, 2);
+      batch b;
+      for (int q = 0; q < n; ++q) {
+        for (int p = 0; p < 64; ++p) b.add(100 + p, p, q, false);
+      }
+      fwd.decode(b);
+      const int steps = 64;
+      const auto t0 = steady_clock::now();
+      for (int st = 0; st < steps; ++st) {
+        b.clear();
+        for (int q = 0; q < n; ++q) b.add(200 + q, 64 + st, q, true);
+        fwd.decode(b);
+      }
+      const double secs = std::chrono::duration<double>(steady_clock::now() - t0).count();
+      MESSAGE("forward alone, " << n << " sequences: " << n * steps / secs << " decode tokens/s");
+    }
+    double single = 0;
+    for (int n : {1, 2, 4, 8}) {
+      scheduler_config c;
+      c.kv_blocks = 1024, c.max_seqs = 8, c.threads = 2;
+      c.channel_capacity = 256;  // the readers below are drained one after another
+      scheduler s(m, c);
+      std::vector<std::unique_ptr<reader>> readers;
+      for (int i = 0; i < n; ++i) {
+        generation_request r;
+        for (int k = 0; k < 16; ++k) r.prompt.push_back(100 + 37 * i + k);
+        r.sampling.temperature = 0.0f, r.sampling.max_tokens = 128, r.ignore_eos = true;
+        readers.push_back(std::make_unique<reader>(submit_ok(s, r)));
+      }
+      steady_clock::time_point first{}, last{};
+      int64_t tokens = 0;
+      for (auto& rd : readers) {
+        const result& r = rd->wait();
+        // decode time: from the first token (prefill done) to the last
+        first = std::max(first, r.info->first_token);
+        last = std::max(last, r.info->finished);
+        tokens += r.info->completion_tokens - 1;
+      }
+      const double tps = static_cast<double>(tokens) / std::chrono::duration<double>(last - first).count();
+      if (n == 1) single = tps;
+      MESSAGE(n << " streams: " << tps << " decode tokens/s aggregate (" << tps / single << "x of 1)");
+    }
+    std::filesystem::remove(o.out);
   }
 }
