@@ -191,6 +191,8 @@ class scheduler {
 
   load_info load() const;
   engine_counters counters() const;
+  // The configuration in use: kv_blocks, kv_memory_bytes (whole blocks), max_model_len and
+  // hash_seed resolved.
   const scheduler_config& config() const { return cfg_; }
   int32_t max_model_len() const { return max_model_len_; }
   kv_event_feed& kv_events() { return *events_; }
