@@ -12,8 +12,9 @@
 // One task per (token, kv head): the group of query heads sharing that kv head reads each K and
 // V row once. Rows are walked in the cache's contiguous runs (one run for a contiguous cache,
 // one per block for a paged one). The two inner loops (scores q.k and the V sum) are a kernel
-// set: the plain loops below, or forward_attention_avx2.cpp when the active CPU ISA is AVX2
-// (LANEWAY_CPU_ISA=scalar selects the plain loops); the running max is a scalar pass between.
+// set: the plain loops below, or forward_attention_avx2.cpp when the active CPU ISA is AVX2 or
+// AVX-512 (LANEWAY_CPU_ISA=scalar selects the plain loops); the running max is a scalar pass
+// between them.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -149,7 +150,9 @@ void cpu_forward::attend(int64_t layer, const batch& b) {
       p += run;
     }
     for (int64_t g = 0; g < group; ++g) {
-      s.sum[static_cast<std::size_t>(g)] = online_weights(s.score.data() + g * n_seen, s.rescale.data() + g * n_seen, n_seen);
+      float* wg = s.score.data() + g * n_seen;  // wg, rg: [n_seen]
+      float* rg = s.rescale.data() + g * n_seen;
+      s.sum[static_cast<std::size_t>(g)] = online_weights(wg, rg, n_seen);
     }
 
     // acc_g = sum_p w[g][p] * v_p with the rescales, then out_g = acc_g / S_g

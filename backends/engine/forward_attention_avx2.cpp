@@ -1,11 +1,12 @@
 // AVX2 + FMA + F16C attention kernels (contracts in forward_attention.hpp; the plain loops in
 // forward_attention.cpp are the reference). Compiled with -mavx2 -mfma -mf16c and used only when
-// cpu::active_isa() is avx2 on a CPU that has it. f16 rows are widened in registers (vcvtph2ps).
+// cpu::active_isa() is avx2 or avx512 (such a CPU has AVX2). f16 rows are widened in registers.
 // Scores: four K rows against one query head at a time (one q load feeds four FMAs), summed
 // horizontally four at once. V: acc_g = acc_g + w_i * v_i with FMA over head_dim, rounded to f16
 // after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), four rows per pass over
-// acc_g unless one of them starts a new running maximum (then row by row, with the rescale). Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions
-// shared with other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
+// acc_g unless one of them starts a new running maximum (then row by row, with the rescale).
+// Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions shared with
+// other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
 #include "backends/engine/forward_attention.hpp"
 
 #if defined(__x86_64__)
@@ -50,9 +51,9 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-template <bool F16>
-void score_rows(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
-                int64_t ld) {
+// f32 rows: float FMA sums.
+void score_rows_f32(const float* q, int64_t group, int64_t d, const kv_run& k, float scale,
+                    float* score, int64_t ld) {
   const int64_t d8 = d & ~int64_t{7};
   int32_t i = 0;
   for (; i + 4 <= k.n; i += 4) {
@@ -65,19 +66,19 @@ void score_rows(const float* q, int64_t group, int64_t d, const kv_run& k, float
       __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
       for (int64_t j = 0; j < d8; j += 8) {
         const __m256 qv = _mm256_loadu_ps(qg + j);
-        a0 = _mm256_fmadd_ps(qv, load8<F16>(r0, j), a0);
-        a1 = _mm256_fmadd_ps(qv, load8<F16>(r1, j), a1);
-        a2 = _mm256_fmadd_ps(qv, load8<F16>(r2, j), a2);
-        a3 = _mm256_fmadd_ps(qv, load8<F16>(r3, j), a3);
+        a0 = _mm256_fmadd_ps(qv, load8<false>(r0, j), a0);
+        a1 = _mm256_fmadd_ps(qv, load8<false>(r1, j), a1);
+        a2 = _mm256_fmadd_ps(qv, load8<false>(r2, j), a2);
+        a3 = _mm256_fmadd_ps(qv, load8<false>(r3, j), a3);
       }
       __m128 s = hsum4(a0, a1, a2, a3);
       if (d8 < d) {  // head_dim not a multiple of 8
         float tail[4] = {0, 0, 0, 0};
         for (int64_t j = d8; j < d; ++j) {
-          tail[0] += qg[j] * load1<F16>(r0, j);
-          tail[1] += qg[j] * load1<F16>(r1, j);
-          tail[2] += qg[j] * load1<F16>(r2, j);
-          tail[3] += qg[j] * load1<F16>(r3, j);
+          tail[0] += qg[j] * load1<false>(r0, j);
+          tail[1] += qg[j] * load1<false>(r1, j);
+          tail[2] += qg[j] * load1<false>(r2, j);
+          tail[3] += qg[j] * load1<false>(r3, j);
         }
         s = _mm_add_ps(s, _mm_loadu_ps(tail));
       }
@@ -89,9 +90,9 @@ void score_rows(const float* q, int64_t group, int64_t d, const kv_run& k, float
     for (int64_t g = 0; g < group; ++g) {
       const float* qg = q + g * d;
       __m256 a = _mm256_setzero_ps();
-      for (int64_t j = 0; j < d8; j += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j), load8<F16>(r, j), a);
+      for (int64_t j = 0; j < d8; j += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j), load8<false>(r, j), a);
       float sum = hsum(a);
-      for (int64_t j = d8; j < d; ++j) sum += qg[j] * load1<F16>(r, j);
+      for (int64_t j = d8; j < d; ++j) sum += qg[j] * load1<false>(r, j);
       score[g * ld + i] = scale * sum;
     }
   }
@@ -216,7 +217,7 @@ void score_avx2(const float* q, int64_t group, int64_t d, const kv_run& k, float
   if (k.type == cpu::dtype::f16) {
     score_rows_f16(q, group, d, k, scale, score, ld);
   } else {
-    score_rows<false>(q, group, d, k, scale, score, ld);
+    score_rows_f32(q, group, d, k, scale, score, ld);
   }
 }
 
