@@ -79,8 +79,9 @@ class scheduler_core {
   void finish(scheduler_sequence& s, finish_reason reason, std::string message = {});
   void remove_finished();
   // scheduler_step.cpp: the batch.
-  void build_batch();
+  int64_t schedule_decodes();
   bool schedule_decode(std::size_t index);
+  void schedule_prefills(int64_t budget);
   void run_batch();
   void accept_sample(scheduler_sequence& s, const sampled_token& t);
 

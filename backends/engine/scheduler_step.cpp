@@ -1,15 +1,17 @@
 // One scheduler step (continuous batching with chunked prefill, as vLLM's scheduler):
 //
-//   1. Cancelled requests end and release their blocks; waiting requests are admitted in FIFO
-//      order while the KV pool has blocks for all their tokens (cached prefix blocks attached).
+//   1. Cancelled requests end and release their blocks.
 //   2. Decodes first: every running sequence whose tokens are all computed but the last sampled
 //      one gets that token in the batch (oldest first), unless its stream is full (backpressure:
 //      it simply waits). A decode that crosses into a new block needs one; when none is free the
 //      youngest running sequence is preempted (possibly the one asking), so the oldest always
 //      progresses.
-//   3. Prompt chunks fill the rest of the budget (step_tokens minus the decodes), oldest first: a
+//   3. Waiting requests are admitted in FIFO order while the KV pool has blocks for all their
+//      tokens (cached prefix blocks attached) — after the decodes took theirs, so an admission
+//      never pushes a running stream out.
+//   4. Prompt chunks fill the rest of the budget (step_tokens minus the decodes), oldest first: a
 //      long prompt is spread over several steps, so running streams get a token every step.
-//   4. One forward pass; each sequence's newly full blocks are hashed into the prefix cache; the
+//   5. One forward pass; each sequence's newly full blocks are hashed into the prefix cache; the
 //      rows that end a sequence's computed tokens are sampled with its own sampler, and the token
 //      is pushed to its stream or ends the request (stop token, max_tokens, max_model_len).
 #include <algorithm>
@@ -24,8 +26,11 @@ namespace laneway::engine {
 
 bool scheduler_core::step() {
   drop_cancelled();
+  batch_.clear();
+  entries_.clear();
+  const int64_t budget = cfg_.step_tokens - schedule_decodes();
   admit_waiting();
-  build_batch();
+  schedule_prefills(budget);
   last_prefill_ = last_decode_ = 0;
   const bool worked = !entries_.empty();
   if (worked) {
@@ -53,23 +58,32 @@ bool scheduler_core::schedule_decode(std::size_t index) {
   return true;
 }
 
-void scheduler_core::build_batch() {
-  batch_.clear();
-  entries_.clear();
-  int64_t budget = cfg_.step_tokens;
+// The decode of every running sequence that has one; returns how many were scheduled.
+int64_t scheduler_core::schedule_decodes() {
+  int64_t n = 0;
   for (std::size_t i = 0; i < running_.size(); ++i) {
     const scheduler_sequence& s = *running_[i];
     if (s.remaining() != 1 || s.stream->full()) continue;
     if (!schedule_decode(i)) break;
-    --budget;
+    ++n;
   }
+  return n;
+}
+
+// Prompt chunks (and the lone last prompt token of a sequence admitted this step with everything
+// else cached), oldest first, up to `budget` tokens.
+void scheduler_core::schedule_prefills(int64_t budget) {
+  const std::size_t n_decodes = entries_.size();
   for (const seq_ptr& p : running_) {
     if (budget <= 0) break;
     scheduler_sequence& s = *p;
-    if (s.remaining() <= 1) continue;  // decoding (or paused) above
+    const bool decoding = std::any_of(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(n_decodes),
+                                      [&](const batch_entry& e) { return e.seq == &s; });
+    if (decoding || s.remaining() < 1) continue;
     int32_t n = static_cast<int32_t>(std::min<int64_t>(s.remaining(), budget));
     bool samples = n == s.remaining();
-    if (samples && s.stream->full()) --n, samples = false;  // a recomputed stream still unread
+    if (samples && s.stream->full()) --n, samples = false;  // paused, or recomputed and still unread
+    if (n == 0) continue;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t pos = s.n_computed + i;
       batch_.add(s.tokens[static_cast<std::size_t>(pos)], pos, s.slot, samples && i + 1 == n);
