@@ -347,6 +347,25 @@ TEST_SUITE("engine") {
     CHECK(r.info->reason == finish_reason::length);
   }
 
+  TEST_CASE("scheduler: an idle scheduler wakes at once for a cancel") {
+    scheduler_config c = small_config();
+    c.channel_capacity = 2;
+    scheduler s(tiny_model(), c);
+    auto paused = submit_ok(s, greedy(prompt_for(12, 45), 50));
+    // Unread: the sequence pauses at 2 tokens and the thread goes to sleep.
+    CHECK(eventually([&] { return s.counters().generation_tokens == 2; }));
+    reader rd(paused);
+    const auto t0 = steady_clock::now();
+    paused->cancel();
+    const result& r = rd.wait();
+    const double waited = std::chrono::duration<double>(steady_clock::now() - t0).count();
+    CHECK(r.info->reason == finish_reason::cancelled);
+    CHECK_MESSAGE(r.tokens.size() == 2, "tokens " << r.tokens.size() << " completion " << r.info->completion_tokens);
+    // The thread's safety-net wake is 1 s; a poke must end it well before that.
+    CHECK(waited < 0.9);
+    CHECK(eventually([&] { return s.load().kv_blocks_free == s.load().kv_blocks_total; }));
+  }
+
   TEST_CASE("scheduler: KV events agree with the prefix cache and /load") {
     scheduler s(tiny_model(), small_config());
     kv_event_feed& feed = s.kv_events();
