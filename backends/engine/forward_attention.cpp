@@ -3,7 +3,7 @@
 // greedy outputs match it (docs/forward-pass.md "Correctness"). Per query head, over positions
 // p = 0 .. pos in order:
 //   s_p = scale * q . k_p         for an f16 cache q is rounded to f16 first (K's dot type) and
-//                                 the exact products are summed in double
+//                                 the products summed in the peer's order (dot_f16_rows)
 //   running max m, sum S:  if s_p > m: r = exp(m - s_p), m = s_p, w = 1   (acc *= r, S *= r)
 //                          else:       r = 1,                 w = exp(s_p - m)
 //   acc += w * v_p;  S += w       acc is an f16 accumulator for an f16 cache (rounded after
@@ -47,11 +47,24 @@ const float* head_row(const detail::kv_run& r, int32_t i, int64_t d, float* buf)
   return buf;
 }
 
-// f16 q . f16 k: every product is exact in float; summed in double like the peer's f16 dot
-// (ggml_vec_dot_f16 sums in double what its SIMD lanes leave over, i.e. all of a head of < 32).
+// f16 q . f16 k as the peer's ggml_vec_dot_f16 (AVX2 build) sums it: the first d & ~31 values
+// in 4 accumulators of 8 lanes (lane l of accumulator a takes values 32s + 8a + l), reduced as
+// lane = (a0 + a2) + (a1 + a3), then t[m] = lane[m] + lane[m + 4], then (t0 + t1) + (t2 + t3);
+// the rest added in double. Every product of two f16 values is exact in float, so this gives the
+// same bits as the peer's FMA lanes (and is the whole head in double when head_dim < 32).
 float dot_f16_rows(const float* q, const float* k, int64_t d) {
-  double sum = 0.0;
-  for (int64_t j = 0; j < d; ++j) sum += static_cast<double>(q[j] * k[j]);
+  const int64_t d32 = d & ~int64_t{31};
+  float lanes[4][8] = {};
+  for (int64_t s = 0; s < d32; s += 32) {
+    for (int a = 0; a < 4; ++a) {
+      for (int l = 0; l < 8; ++l) lanes[a][l] += q[s + 8 * a + l] * k[s + 8 * a + l];
+    }
+  }
+  float lane[8], t[4];
+  for (int l = 0; l < 8; ++l) lane[l] = (lanes[0][l] + lanes[2][l]) + (lanes[1][l] + lanes[3][l]);
+  for (int m = 0; m < 4; ++m) t[m] = lane[m] + lane[m + 4];
+  double sum = (t[0] + t[1]) + (t[2] + t[3]);
+  for (int64_t j = d32; j < d; ++j) sum += static_cast<double>(q[j] * k[j]);
   return static_cast<float>(sum);
 }
 
@@ -115,6 +128,8 @@ float online_weights(float* x, float* r, int32_t n) {
 }
 
 }  // namespace
+
+const detail::attend_kernels& detail::plain_attend_kernels() { return plain_kernels; }
 
 void cpu_forward::attend(int64_t layer, const batch& b) {
   const auto& hp = model_.hparams();

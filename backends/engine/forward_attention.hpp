@@ -39,6 +39,7 @@ struct attend_kernels {
   accumulate_fn accumulate;
 };
 
-const attend_kernels* avx2_attend_kernels();  // nullptr when not compiled in (non-x86 builds)
+const attend_kernels& plain_attend_kernels();  // the plain loops (forward_attention.cpp)
+const attend_kernels* avx2_attend_kernels();   // nullptr when not compiled in (non-x86 builds)
 
 }  // namespace laneway::engine::detail

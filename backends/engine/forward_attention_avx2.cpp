@@ -188,25 +188,27 @@ void accumulate_rows(const float* w, const float* rescale, int64_t ld, int64_t g
   }
 }
 
-// f16 rows against f16-valued q: the products are exact in float, summed in double (four at a
-// time), as the plain kernel does.
-void score_rows_f16(const float* q, int64_t group, int64_t d, const kv_run& k, float scale, float* score,
-                    int64_t ld) {
-  const int64_t d8 = d & ~int64_t{7};
+// f16 rows against f16-valued q, summed as dot_f16_rows in forward_attention.cpp describes (the
+// peer's ggml_vec_dot_f16 lanes; products of f16 values are exact, so FMA changes nothing).
+void score_rows_f16(const float* q, int64_t group, int64_t d, const kv_run& k, float scale,
+                    float* score, int64_t ld) {
+  const int64_t d32 = d & ~int64_t{31};
   for (int32_t i = 0; i < k.n; ++i) {
     const void* r = head_row(k, i);
     for (int64_t g = 0; g < group; ++g) {
       const float* qg = q + g * d;  // qg: [head_dim]
-      __m256d lo = _mm256_setzero_pd(), hi = lo;
-      for (int64_t j = 0; j < d8; j += 8) {
-        const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(qg + j), load8<true>(r, j));
-        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
-        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t j = 0; j < d32; j += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j), load8<true>(r, j), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j + 8), load8<true>(r, j + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j + 16), load8<true>(r, j + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + j + 24), load8<true>(r, j + 24), a3);
       }
-      const __m256d s4 = _mm256_add_pd(lo, hi);
-      const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
-      double sum = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
-      for (int64_t j = d8; j < d; ++j) sum += static_cast<double>(qg[j] * load1<true>(r, j));
+      const __m256 lane = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+      const __m128 t = _mm_add_ps(_mm256_castps256_ps128(lane), _mm256_extractf128_ps(lane, 1));
+      const __m128 t2 = _mm_hadd_ps(t, t);
+      double sum = _mm_cvtss_f32(_mm_hadd_ps(t2, t2));
+      for (int64_t j = d32; j < d; ++j) sum += static_cast<double>(qg[j] * load1<true>(r, j));
       score[g * ld + i] = scale * static_cast<float>(sum);
     }
   }
