@@ -142,4 +142,27 @@ TEST_CASE("thread_pool: every task runs exactly once, many times over") {
     pool.parallel_for(0, [&](int64_t) { FAIL("no task expected"); });
   }
 }
+
+TEST_CASE("thread_pool: back-to-back tiny jobs (late workers must not claim a finished job's tasks)") {
+  // Jobs of 2-3 tasks in a tight loop: workers often wake after the caller has done every task
+  // and moved on; each job's tasks must still run exactly once, and only while their job runs.
+  thread_pool pool(3);
+  std::atomic<int64_t> ran{0}, wrong_job{0};
+  int64_t expected = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const int64_t n = 2 + round % 2;
+    std::atomic<int> hits[3] = {0, 0, 0};
+    std::atomic<bool> open{true};
+    pool.parallel_for(n, [&](int64_t i) {
+      if (!open.load()) wrong_job.fetch_add(1);
+      hits[i].fetch_add(1);
+      ran.fetch_add(1);
+    });
+    open.store(false);
+    for (int64_t i = 0; i < n; ++i) CHECK_EQ(hits[i].load(), 1);
+    expected += n;
+  }
+  CHECK(ran.load() == expected);
+  CHECK(wrong_job.load() == 0);
+}
 }
