@@ -3,11 +3,13 @@
 // cpu::active_isa() is avx2 or avx512 (such a CPU has AVX2). f16 rows are widened in registers.
 // Scores: four K rows against one query head at a time (one q load feeds four FMAs), summed
 // horizontally four at once. V: acc_g = acc_g + w_i * v_i with FMA over head_dim, rounded to f16
-// after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), four rows per pass over
-// acc_g unless one of them starts a new running maximum (then row by row, with the rescale).
+// after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), 32 values of acc_g held
+// in registers across a block of 32 rows.
 // Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions shared with
 // other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
 #include "backends/engine/forward_attention.hpp"
+
+#include <algorithm>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -119,71 +121,57 @@ inline float fma1(float a, float b, float c) {
   return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
 
-// acc = round(acc * r) when r != 1, then acc = round(acc + w * v) for one row.
-template <bool F16>
-inline void accumulate_row(float* acc, int64_t d, const void* r, float w, float rescale) {
-  const int64_t d8 = d & ~int64_t{7};
-  if (rescale != 1.0f) {
-    const __m256 rv = _mm256_set1_ps(rescale);
-    for (int64_t j = 0; j < d8; j += 8) {
-      _mm256_storeu_ps(acc + j, round_acc8<F16>(_mm256_mul_ps(_mm256_loadu_ps(acc + j), rv)));
-    }
-    for (int64_t j = d8; j < d; ++j) acc[j] = round_acc1<F16>(acc[j] * rescale);
+// One step of the V sum for NV vectors of 8 values (acc x, rows at value j): x = round(x * r) when
+// r != 1, then x = round(x + w * v).
+template <bool F16, int NV>
+inline void step8(__m256 (&x)[NV], const void* row, int64_t j, float w, float r) {
+  if (r != 1.0f) {
+    const __m256 rv = _mm256_set1_ps(r);
+#pragma GCC unroll 4
+    for (int k = 0; k < NV; ++k) x[k] = round_acc8<F16>(_mm256_mul_ps(x[k], rv));
   }
   const __m256 wv = _mm256_set1_ps(w);
-  for (int64_t j = 0; j < d8; j += 8) {
-    const __m256 a = _mm256_fmadd_ps(load8<F16>(r, j), wv, _mm256_loadu_ps(acc + j));
-    _mm256_storeu_ps(acc + j, round_acc8<F16>(a));
-  }
-  for (int64_t j = d8; j < d; ++j) acc[j] = round_acc1<F16>(fma1(load1<F16>(r, j), w, acc[j]));
+#pragma GCC unroll 4
+  for (int k = 0; k < NV; ++k) x[k] = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(row, j + 8 * k), wv, x[k]));
 }
 
+// Rows [i0, i1) into acc values [j, j + 8 NV) of one query head: the accumulator stays in
+// registers over the rows, and NV independent rounding chains keep the FMA and conversion units
+// busy (one chain alone waits on fma -> vcvtps2ph -> vcvtph2ps latency every row).
+template <bool F16, int NV>
+inline void accumulate_block(const float* w, const float* rescale, const kv_run& v, int32_t i0,
+                             int32_t i1, int64_t j, float* acc) {
+  __m256 x[NV];  // every loop over NV is unrolled so that x stays in registers (not at -O2 else)
+#pragma GCC unroll 4
+  for (int k = 0; k < NV; ++k) x[k] = _mm256_loadu_ps(acc + j + 8 * k);
+  for (int32_t i = i0; i < i1; ++i) step8<F16, NV>(x, head_row(v, i), j, w[i], rescale[i]);
+#pragma GCC unroll 4
+  for (int k = 0; k < NV; ++k) _mm256_storeu_ps(acc + j + 8 * k, x[k]);
+}
+
+// Rows are taken in blocks of 32 (their head slices stay in L1 across the passes over head_dim).
 template <bool F16>
 void accumulate_rows(const float* w, const float* rescale, int64_t ld, int64_t group, int64_t d,
                      const kv_run& v, float* acc) {
-  const int64_t d8 = d & ~int64_t{7};
-  int32_t i = 0;
-  for (; i + 4 <= v.n; i += 4) {
-    const void* r0 = head_row(v, i);
-    const void* r1 = head_row(v, i + 1);
-    const void* r2 = head_row(v, i + 2);
-    const void* r3 = head_row(v, i + 3);
+  constexpr int32_t row_block = 32;
+  const int64_t d8 = d & ~int64_t{7}, d32 = d & ~int64_t{31};
+  for (int32_t i0 = 0; i0 < v.n; i0 += row_block) {
+    const int32_t i1 = std::min(v.n, i0 + row_block);
     for (int64_t g = 0; g < group; ++g) {
-      const float* wg = w + g * ld + i;
-      const float* rg = rescale + g * ld + i;
+      const float* wg = w + g * ld;  // wg, rg: this head's weights and rescales
+      const float* rg = rescale + g * ld;
       float* a = acc + g * d;  // a: [head_dim]
-      if (rg[0] != 1.0f || rg[1] != 1.0f || rg[2] != 1.0f || rg[3] != 1.0f) {
-        accumulate_row<F16>(a, d, r0, wg[0], rg[0]);
-        accumulate_row<F16>(a, d, r1, wg[1], rg[1]);
-        accumulate_row<F16>(a, d, r2, wg[2], rg[2]);
-        accumulate_row<F16>(a, d, r3, wg[3], rg[3]);
-        continue;
-      }
-      // no new maximum in these four rows: one pass over acc, still one rounding per row
-      const __m256 w0 = _mm256_set1_ps(wg[0]), w1 = _mm256_set1_ps(wg[1]);
-      const __m256 w2 = _mm256_set1_ps(wg[2]), w3 = _mm256_set1_ps(wg[3]);
-      for (int64_t j = 0; j < d8; j += 8) {
-        __m256 x = _mm256_loadu_ps(a + j);
-        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r0, j), w0, x));
-        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r1, j), w1, x));
-        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r2, j), w2, x));
-        x = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(r3, j), w3, x));
-        _mm256_storeu_ps(a + j, x);
-      }
-      for (int64_t j = d8; j < d; ++j) {
+      int64_t j = 0;
+      for (; j < d32; j += 32) accumulate_block<F16, 4>(wg, rg, v, i0, i1, j, a);
+      for (; j < d8; j += 8) accumulate_block<F16, 1>(wg, rg, v, i0, i1, j, a);
+      for (; j < d; ++j) {
         float x = a[j];
-        x = round_acc1<F16>(fma1(load1<F16>(r0, j), wg[0], x));
-        x = round_acc1<F16>(fma1(load1<F16>(r1, j), wg[1], x));
-        x = round_acc1<F16>(fma1(load1<F16>(r2, j), wg[2], x));
-        x = round_acc1<F16>(fma1(load1<F16>(r3, j), wg[3], x));
+        for (int32_t i = i0; i < i1; ++i) {
+          if (rg[i] != 1.0f) x = round_acc1<F16>(x * rg[i]);
+          x = round_acc1<F16>(fma1(load1<F16>(head_row(v, i), j), wg[i], x));
+        }
         a[j] = x;
       }
-    }
-  }
-  for (; i < v.n; ++i) {
-    const void* r = head_row(v, i);
-    for (int64_t g = 0; g < group; ++g) {
-      accumulate_row<F16>(acc + g * d, d, r, w[g * ld + i], rescale[g * ld + i]);
     }
   }
 }
