@@ -9,8 +9,9 @@
 //   3. Waiting requests are admitted in FIFO order while the KV pool has blocks for all their
 //      tokens (cached prefix blocks attached) — after the decodes took theirs, so an admission
 //      never pushes a running stream out.
-//   4. Prompt chunks fill the rest of the budget (step_tokens minus the decodes), oldest first: a
-//      long prompt is spread over several steps, so running streams get a token every step.
+//   4. Prompt chunks fill the rest of the budget (step_tokens minus the decodes), short prompts
+//      first, then oldest first: a long prompt is spread over several steps, so running streams
+//      get a token every step and a short request is not stuck behind a long prefill.
 //   5. One forward pass; each sequence's newly full blocks are hashed into the prefix cache; the
 //      rows that end a sequence's computed tokens are sampled with its own sampler, and the token
 //      is pushed to its stream or ends the request (stop token, max_tokens, max_model_len).
@@ -71,25 +72,38 @@ int64_t scheduler_core::schedule_decodes() {
 }
 
 // Prompt chunks (and the lone last prompt token of a sequence admitted this step with everything
-// else cached), oldest first, up to `budget` tokens.
+// else cached), up to `budget` tokens: first the short prompts (at most a quarter of step_tokens
+// left to compute) oldest first, then the rest oldest first. A short request that arrives while a
+// long prompt is being prefilled so gets its first token after one step instead of after the whole
+// long prefill; the long prompt still takes whatever budget the short ones leave, every step.
 void scheduler_core::schedule_prefills(int64_t budget) {
   const std::size_t n_decodes = entries_.size();
-  for (const seq_ptr& p : running_) {
-    if (budget <= 0) break;
-    scheduler_sequence& s = *p;
+  const int64_t short_prompt = std::max<int64_t>(1, cfg_.step_tokens / 4);
+  auto schedule = [&](scheduler_sequence& s) {
     const bool decoding = std::any_of(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(n_decodes),
                                       [&](const batch_entry& e) { return e.seq == &s; });
-    if (decoding || s.remaining() < 1) continue;
+    if (decoding || s.remaining() < 1) return;
+    if (std::any_of(entries_.begin() + static_cast<std::ptrdiff_t>(n_decodes), entries_.end(),
+                    [&](const batch_entry& e) { return e.seq == &s; }))
+      return;  // scheduled in the first pass
     int32_t n = static_cast<int32_t>(std::min<int64_t>(s.remaining(), budget));
     bool samples = n == s.remaining();
     if (samples && s.stream->full()) --n, samples = false;  // paused, or recomputed and still unread
-    if (n == 0) continue;
+    if (n == 0) return;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t pos = s.n_computed + i;
       batch_.add(s.tokens[static_cast<std::size_t>(pos)], pos, s.slot, samples && i + 1 == n);
     }
     entries_.push_back({&s, n, samples});
     budget -= n;
+  };
+  for (const seq_ptr& p : running_) {
+    if (budget <= 0) return;
+    if (p->remaining() <= short_prompt) schedule(*p);
+  }
+  for (const seq_ptr& p : running_) {
+    if (budget <= 0) return;
+    schedule(*p);
   }
 }
 

@@ -304,6 +304,26 @@ TEST_SUITE("engine") {
     CHECK(during >= 18);
   }
 
+  TEST_CASE("scheduler: a short request arriving during a long prefill is not stuck behind it") {
+    scheduler_config c = small_config();
+    c.step_tokens = 32;  // short prompts: at most 8 tokens left to compute
+    scheduler s(tiny_model(), c);
+    const auto long_prompt = prompt_for(800, 90);
+    reader long_req(submit_ok(s, greedy(long_prompt, 2)));
+    // Wait until the long prompt is being prefilled, then send a short one.
+    REQUIRE(eventually([&] { return s.load().running == 1 && s.counters().steps >= 2; }));
+    const auto short_prompt = prompt_for(6, 91);
+    reader short_req(submit_ok(s, greedy(short_prompt, 2)));
+    const result& sr = short_req.wait();
+    const result& lr = long_req.wait();
+    REQUIRE(sr.info);
+    REQUIRE(lr.info);
+    CHECK(sr.tokens == greedy_alone(short_prompt, 2));
+    CHECK(lr.tokens == greedy_alone(long_prompt, 2));
+    // 800 tokens at 32 a step take 25 steps; the short request's first token comes long before.
+    CHECK(sr.info->first_token < lr.info->first_token);
+  }
+
   TEST_CASE("scheduler: cancel ends the request and frees its blocks") {
     scheduler s(tiny_model(), small_config());
     generation_request long_one = greedy(prompt_for(40, 30), 400);
