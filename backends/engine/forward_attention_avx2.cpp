@@ -3,8 +3,8 @@
 // cpu::active_isa() is avx2 or avx512 (such a CPU has AVX2). f16 rows are widened in registers.
 // Scores: four K rows against one query head at a time (one q load feeds four FMAs), summed
 // horizontally four at once. V: acc_g = acc_g + w_i * v_i with FMA over head_dim, rounded to f16
-// after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), 32 values of acc_g held
-// in registers across a block of 32 rows.
+// after every row for an f16 cache (vcvtps2ph/vcvtph2ps in registers), 64 (or 32) values of acc_g
+// held in registers across a block of 32 rows.
 // Like backends/cpu/dot_avx2.cpp, this file must not instantiate inline functions shared with
 // other files (the linker could keep the AVX2 copy), so it uses only its own helpers.
 #include "backends/engine/forward_attention.hpp"
@@ -127,25 +127,25 @@ template <bool F16, int NV>
 inline void step8(__m256 (&x)[NV], const void* row, int64_t j, float w, float r) {
   if (r != 1.0f) {
     const __m256 rv = _mm256_set1_ps(r);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int k = 0; k < NV; ++k) x[k] = round_acc8<F16>(_mm256_mul_ps(x[k], rv));
   }
   const __m256 wv = _mm256_set1_ps(w);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int k = 0; k < NV; ++k) x[k] = round_acc8<F16>(_mm256_fmadd_ps(load8<F16>(row, j + 8 * k), wv, x[k]));
 }
 
 // Rows [i0, i1) into acc values [j, j + 8 NV) of one query head: the accumulator stays in
-// registers over the rows, and NV independent rounding chains keep the FMA and conversion units
-// busy (one chain alone waits on fma -> vcvtps2ph -> vcvtph2ps latency every row).
+// registers over the rows, and NV (8 where head_dim allows) independent chains keep the FMA and
+// conversion units busy (one chain alone waits on fma -> vcvtps2ph -> vcvtph2ps every row).
 template <bool F16, int NV>
 inline void accumulate_block(const float* w, const float* rescale, const kv_run& v, int32_t i0,
                              int32_t i1, int64_t j, float* acc) {
   __m256 x[NV];  // every loop over NV is unrolled so that x stays in registers (not at -O2 else)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int k = 0; k < NV; ++k) x[k] = _mm256_loadu_ps(acc + j + 8 * k);
   for (int32_t i = i0; i < i1; ++i) step8<F16, NV>(x, head_row(v, i), j, w[i], rescale[i]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int k = 0; k < NV; ++k) _mm256_storeu_ps(acc + j + 8 * k, x[k]);
 }
 
@@ -162,6 +162,7 @@ void accumulate_rows(const float* w, const float* rescale, int64_t ld, int64_t g
       const float* rg = rescale + g * ld;
       float* a = acc + g * d;  // a: [head_dim]
       int64_t j = 0;
+      for (; j + 64 <= d8; j += 64) accumulate_block<F16, 8>(wg, rg, v, i0, i1, j, a);
       for (; j < d32; j += 32) accumulate_block<F16, 4>(wg, rg, v, i0, i1, j, a);
       for (; j < d8; j += 8) accumulate_block<F16, 1>(wg, rg, v, i0, i1, j, a);
       for (; j < d; ++j) {
