@@ -45,7 +45,8 @@ case_result run_case(const model& m, const tokenizer& tok, const nlohmann::json&
   const auto expect = c["completion_tokens"].get<std::vector<int32_t>>();
   const auto& steps = c["steps"];
 
-  contiguous_kv_cache cache(kv_layout_for(m, laneway::cpu::dtype::f16), 1, static_cast<int32_t>(prompt.size() + expect.size() + 1));
+  const auto n_pos = static_cast<int32_t>(prompt.size() + expect.size() + 1);
+  contiguous_kv_cache cache(kv_layout_for(m, laneway::cpu::dtype::f16), 1, n_pos);  // the peer's K/V type
   cpu_forward fwd(m, cache, 2);
   batch b;
   for (std::size_t i = 0; i < prompt.size(); ++i) {
