@@ -293,3 +293,49 @@ describe('worker: a tiny KV pool', () => {
     await w.stop();
   });
 });
+
+describe('worker: limits from a config file', () => {
+  let w;
+  before(async () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'worker.toml');
+    fs.writeFileSync(file, [
+      '[server]', 'request_timeout = "400ms"', 'shutdown_grace = "5s"',
+      '[engine]', 'max_seqs = 1', 'max_waiting = 1', 'step_tokens = 16', 'kv_memory = "16MiB"', '',
+    ].join('\n'));
+    w = await startWorker({ args: ['-c', file] });
+  });
+
+  test('a full waiting queue answers 429 overloaded, the others finish', async () => {
+    const body = { prompt: 'Once upon a time', max_tokens: 64, temperature: 0, ignore_eos: true };
+    const rs = await Promise.all(Array.from({ length: 5 }, () => request(`${w.url}/v1/completions`, { json: body, timeoutMs: 30000 })));
+    const codes = rs.map((r) => r.status).sort();
+    assert.ok(codes.includes(429), `some requests refused: ${codes}`);
+    assert.ok(codes.includes(200), `some requests served: ${codes}`);
+    for (const r of rs.filter((x) => x.status === 429)) assert.equal(errorOf(r).code, 'overloaded');
+    await waitIdle(w);
+  });
+
+  test('a generation past request_timeout is cancelled with 504 (plain) or an SSE error event', async () => {
+    const body = { prompt: 'Once upon a time', max_tokens: 1800, temperature: 0, ignore_eos: true };
+    const r = await request(`${w.url}/v1/completions`, { json: body, timeoutMs: 30000 });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(errorOf(r).code, 'generation_timeout');
+    const s = await openStream(`${w.url}/v1/completions`, { json: { ...body, stream: true } });
+    await s.end(30000);
+    assert.ok(s.events.some((e) => e.event === 'error' && JSON.parse(e.data).error.code === 'generation_timeout'));
+    await waitIdle(w, 'the timed-out sequences to release their blocks');
+  });
+
+  test('SIGTERM lets a request in progress finish, then the worker exits 0', async () => {
+    const s = await openStream(`${w.url}/v1/completions`, {
+      json: { prompt: 'Once upon a time', max_tokens: 40, temperature: 0, ignore_eos: true, stream: true },
+    });
+    await s.nextEvent(10000);
+    w.proc.kill('SIGTERM');
+    await s.end(20000);
+    assert.equal(s.events.at(-1).data, '[DONE]');
+    const exit = await w.proc.waitExit(10000);
+    assert.equal(exit.code, 0);
+  });
+});
