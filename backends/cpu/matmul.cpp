@@ -66,6 +66,9 @@ constexpr int64_t token_tile = 16;        // tokens per tile: 16 Q8_0 rows of 10
 constexpr int64_t panel_min_tokens = 2;   // fewer: one dot per row beats packing a panel
 constexpr int64_t panel_token_block = 128;  // packed activations of a block stay in L2
 constexpr size_t max_outs = 8;
+// Fewer activation values than this are quantized by the caller alone: a pool sync (~2-5 us,
+// far more when a worker is descheduled) costs more than quantizing 8 tokens of 1024 (~2 us).
+constexpr int64_t parallel_quantize_values = 32 * 1024;
 
 // A 64-byte-aligned view of a thread-local buffer of at least `bytes`, grown once then reused.
 uint8_t* aligned_scratch(std::vector<uint8_t>& buf, size_t bytes) {
@@ -200,7 +203,7 @@ void matmul_same_format(std::span<const matmul_out> outs, dtype act, const float
       }
       if (xp) ks.pack_x(n_in, xq + t * a.stride, xp + t * a.packed_stride);
     };
-    if (n_tokens >= 4) {
+    if (n_tokens * n_in >= parallel_quantize_values) {
       pool.parallel_for(n_tokens, prepare_token);
     } else {
       for (int64_t t = 0; t < n_tokens; ++t) prepare_token(t);
