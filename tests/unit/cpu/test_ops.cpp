@@ -148,7 +148,7 @@ TEST_CASE("thread_pool: back-to-back tiny jobs (late workers must not claim a fi
   // and moved on; each job's tasks must still run exactly once, and only while their job runs.
   thread_pool pool(3);
   std::atomic<int64_t> ran{0}, wrong_job{0};
-  int64_t expected = 0;
+  int64_t expected = 0, bad_rounds = 0;
   for (int round = 0; round < 20000; ++round) {
     const int64_t n = 2 + round % 2;
     std::atomic<int> hits[3] = {0, 0, 0};
@@ -159,9 +159,10 @@ TEST_CASE("thread_pool: back-to-back tiny jobs (late workers must not claim a fi
       ran.fetch_add(1);
     });
     open.store(false);
-    for (int64_t i = 0; i < n; ++i) CHECK_EQ(hits[i].load(), 1);
+    for (int64_t i = 0; i < n; ++i) bad_rounds += hits[i].load() == 1 ? 0 : 1;
     expected += n;
   }
+  CHECK(bad_rounds == 0);
   CHECK(ran.load() == expected);
   CHECK(wrong_job.load() == 0);
 }
