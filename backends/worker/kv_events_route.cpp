@@ -26,18 +26,13 @@ using steady = std::chrono::steady_clock;
 
 json hex_list(const std::vector<uint64_t>& hashes) {
   json out = json::array();
-  char buf[17];
-  for (uint64_t h : hashes) {
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    out.push_back(buf);
-  }
+  for (uint64_t h : hashes) out.push_back(hex64(h));
   return out;
 }
 
 std::string snapshot_event(const engine::kv_snapshot& s, const worker_state& w) {
-  char seed[17];
-  std::snprintf(seed, sizeof seed, "%016llx", static_cast<unsigned long long>(w.sched.config().hash_seed));
-  json j = {{"seq", s.seq}, {"model", w.model_name}, {"block_size", w.sched.config().block_size}, {"hash_seed", seed},
+  json j = {{"seq", s.seq}, {"model", w.model_name}, {"block_size", w.sched.config().block_size},
+            {"hash_seed", hex64(w.sched.config().hash_seed)},
             {"hashes", hex_list(s.hashes)}};
   return "event: snapshot\ndata: " + dump_json(j) + "\n\n";
 }

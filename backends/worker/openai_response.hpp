@@ -72,5 +72,7 @@ class response_builder {
 nlohmann::json usage_json(const usage_counts& u);
 // JSON text with invalid UTF-8 replaced by U+FFFD (never throws).
 std::string dump_json(const nlohmann::json& j);
+// 16 lowercase hex digits: how 64-bit hashes and seeds travel in JSON (numbers lose precision).
+std::string hex64(uint64_t v);
 
 }  // namespace laneway::worker

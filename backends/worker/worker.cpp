@@ -10,6 +10,7 @@
 #include "backends/engine/model.hpp"
 #include "backends/engine/scheduler.hpp"
 #include "backends/engine/tokenizer.hpp"
+#include "backends/worker/openai_response.hpp"
 #include "backends/worker/tokenizer_export.hpp"
 #include "backends/worker/worker_api.hpp"
 #include "backends/worker/worker_metrics.hpp"
@@ -48,12 +49,6 @@ engine::scheduler_config scheduler_config_for(const worker_config& c, const engi
   s.threads = c.threads;
   s.hash_seed = tok.fingerprint();
   return s;
-}
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 // The KV math of this configuration, logged once at start-up (the same figures `laneway kv` prints).

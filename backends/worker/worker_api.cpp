@@ -15,12 +15,6 @@ namespace {
 using json = nlohmann::json;
 namespace asio = boost::asio;
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 enum class route { chat, completions, models, model, health, metrics, load, kv_events, tokenize, detokenize, tokenizer, other };
 
 struct route_match {
