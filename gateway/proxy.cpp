@@ -317,7 +317,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
       break;  // after failed attempts, `failure` holds the last attempt's error
     }
     auto pick = policy_.pick(candidates, {entry.model});
-    node& chosen = *nodes_[candidates[*pick].node_index];
+    node& chosen = *nodes_[candidates[*pick.index].node_index];  // index is set: no candidate is filtered out yet
     tried.push_back(&chosen);
     ++entry.attempts;
     entry.node = chosen.name();

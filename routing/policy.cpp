@@ -1,55 +1,100 @@
-// The simple policies: least_in_flight (default until KV-aware routing lands) and round_robin.
-// least_in_flight breaks ties by rotating through the tied nodes, so equal nodes share load.
+// The policy factory and what policies share: reasons' names, effective load, eligibility, the
+// imbalance rule and least-loaded choice with rotation among ties.
 #include "routing/policy.hpp"
 
-#include <atomic>
+#include <algorithm>
+#include <limits>
+
+#include "routing/policies.hpp"
 
 namespace laneway::routing {
 
-namespace {
-
-class least_in_flight final : public policy {
- public:
-  std::string_view name() const override { return "least_in_flight"; }
-  std::optional<std::size_t> pick(std::span<const candidate> candidates, const route_request&) override {
-    if (candidates.empty()) return std::nullopt;
-    int best = candidates[0].in_flight;
-    std::size_t tied = 0;
-    for (const auto& c : candidates) {
-      if (c.in_flight < best) { best = c.in_flight; tied = 0; }
-      if (c.in_flight == best) ++tied;
-    }
-    std::size_t nth = turn_.fetch_add(1, std::memory_order_relaxed) % tied;
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      if (candidates[i].in_flight == best && nth-- == 0) return i;
-    }
-    return 0;  // unreachable: nth < tied
+std::string_view to_string(route_reason reason) {
+  switch (reason) {
+    case route_reason::none: return "none";
+    case route_reason::prefix: return "prefix";
+    case route_reason::least_loaded: return "least_loaded";
+    case route_reason::imbalance_fallback: return "imbalance_fallback";
+    case route_reason::sticky: return "sticky";
+    case route_reason::round_robin: return "round_robin";
   }
+  return "none";
+}
 
- private:
-  std::atomic<std::size_t> turn_{0};
-};
+int effective_load(const candidate& c) {
+  int reported = 0;
+  if (c.load.running) reported += *c.load.running;
+  if (c.load.waiting) reported += *c.load.waiting;
+  return std::max(c.in_flight, reported);
+}
 
-class round_robin final : public policy {
- public:
-  std::string_view name() const override { return "round_robin"; }
-  std::optional<std::size_t> pick(std::span<const candidate> candidates, const route_request&) override {
-    if (candidates.empty()) return std::nullopt;
-    return turn_.fetch_add(1, std::memory_order_relaxed) % candidates.size();
+bool eligible(const candidate& c, const route_request& request) {
+  return c.routable && c.serves_model && c.kv.admits(request.context_budget_tokens);
+}
+
+namespace detail {
+
+std::vector<std::size_t> eligible_positions(std::span<const candidate> candidates, const route_request& request) {
+  std::vector<std::size_t> closed, half_open;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (!eligible(candidates[i], request)) continue;
+    (candidates[i].circuit == circuit_state::closed ? closed : half_open).push_back(i);
   }
+  return closed.empty() ? half_open : closed;
+}
 
- private:
-  std::atomic<std::size_t> turn_{0};
-};
+bool badly_imbalanced(std::span<const candidate> candidates, std::span<const std::size_t> positions, int abs,
+                      double rel) {
+  if (positions.size() < 2) return false;
+  int lo = std::numeric_limits<int>::max(), hi = 0;
+  for (auto i : positions) {
+    int load = effective_load(candidates[i]);
+    lo = std::min(lo, load);
+    hi = std::max(hi, load);
+  }
+  return hi - lo > abs && hi > rel * lo;
+}
 
-}  // namespace
+std::size_t least_loaded_of(std::span<const candidate> candidates, std::span<const std::size_t> positions,
+                            std::size_t turn) {
+  int best = std::numeric_limits<int>::max();
+  std::size_t tied = 0;
+  for (auto i : positions) {
+    int load = effective_load(candidates[i]);
+    if (load < best) { best = load; tied = 0; }
+    if (load == best) ++tied;
+  }
+  std::size_t nth = turn % tied;
+  for (auto i : positions)
+    if (effective_load(candidates[i]) == best && nth-- == 0) return i;
+  return positions.front();  // unreachable: nth < tied
+}
 
-std::unique_ptr<policy> make_policy(std::string_view name) {
-  if (name == "least_in_flight") return std::make_unique<least_in_flight>();
-  if (name == "round_robin") return std::make_unique<round_robin>();
+route_decision decide(std::span<const candidate> candidates, std::size_t at, route_reason reason,
+                      double predicted_ttft_s) {
+  return {at, reason, candidates[at].matched_blocks, candidates[at].matched_tokens, predicted_ttft_s};
+}
+
+}  // namespace detail
+
+std::unique_ptr<policy> make_policy(const policy_config& config) {
+  const std::string_view name = config.name;
+  if (name == "least_in_flight") return detail::make_least_in_flight();
+  if (name == "least_loaded") return detail::make_least_loaded();
+  if (name == "round_robin") return detail::make_round_robin();
+  if (name == "prefix_only") return detail::make_prefix_only(config);
+  if (name == "kv_aware") return detail::make_kv_aware(config);
   return nullptr;
 }
 
-std::vector<std::string> policy_names() { return {"least_in_flight", "round_robin"}; }
+std::unique_ptr<policy> make_policy(std::string_view name) {
+  policy_config config;
+  config.name = std::string(name);
+  return make_policy(config);
+}
+
+std::vector<std::string> policy_names() {
+  return {"kv_aware", "least_loaded", "least_in_flight", "prefix_only", "round_robin"};
+}
 
 }  // namespace laneway::routing

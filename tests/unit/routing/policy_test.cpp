@@ -19,7 +19,7 @@ TEST_SUITE("routing") {
   }
 
   TEST_CASE("no candidates, no choice") {
-    for (const auto& name : policy_names()) CHECK_FALSE(make_policy(name)->pick({}, {"m"}).has_value());
+    for (const auto& name : policy_names()) CHECK_FALSE(make_policy(name)->pick({}, {"m"}).index.has_value());
   }
 
   TEST_CASE("least_in_flight picks the least loaded node") {
@@ -33,7 +33,7 @@ TEST_SUITE("routing") {
       std::vector<candidate> c;
       for (std::size_t i = 0; i < r.loads.size(); ++i) c.push_back({i, "n", r.loads[i]});
       CAPTURE(r.expected);
-      CHECK(p->pick(c, {"m"}) == r.expected);
+      CHECK(p->pick(c, {"m"}).index == r.expected);
     }
   }
 
@@ -41,7 +41,7 @@ TEST_SUITE("routing") {
     auto p = make_policy("least_in_flight");
     std::vector<candidate> c = {{0, "a", 1}, {1, "b", 0}, {2, "c", 0}, {3, "d", 2}};
     std::map<std::size_t, int> hits;
-    for (int i = 0; i < 100; ++i) ++hits[*p->pick(c, {"m"})];
+    for (int i = 0; i < 100; ++i) ++hits[*p->pick(c, {"m"}).index];
     CHECK(hits.size() == 2);
     CHECK(hits[1] == 50);
     CHECK(hits[2] == 50);
@@ -51,7 +51,7 @@ TEST_SUITE("routing") {
     auto p = make_policy("round_robin");
     std::vector<candidate> c = {{0, "a", 9}, {1, "b", 0}, {2, "c", 5}};
     std::map<std::size_t, int> hits;
-    for (int i = 0; i < 30; ++i) ++hits[*p->pick(c, {"m"})];
+    for (int i = 0; i < 30; ++i) ++hits[*p->pick(c, {"m"}).index];
     CHECK(hits[0] == 10);
     CHECK(hits[1] == 10);
     CHECK(hits[2] == 10);
