@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "gateway/config_lanes.hpp"
 #include "gateway/http/config_reader.hpp"
 #include "gateway/http/log.hpp"
 #include "routing/policy.hpp"
@@ -120,6 +121,19 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
     table_reader r(*t, "routing.", source);
     r.string("policy", config.routing.policy);
     if (auto why = policy_problem(config.routing.policy)) r.fail("policy", *why);
+    r.duration("load_interval", ms(50), ms(3'600'000), config.routing.load_interval);
+    r.duration("kv_events_backoff_max", ms(10), ms(600'000), config.routing.kv_events_backoff_max);
+    r.string("session_header", config.routing.session_header);
+    r.boolean("sticky_sessions", config.routing.sticky_sessions);
+    r.integer("index_memory_bytes", 1024, 1LL << 40, config.routing.index_memory_bytes);
+    if (const auto* n = r.find("default_prefill_tokens_per_s")) {
+      if (!n->is_number() || n->value<double>().value_or(0) <= 0) r.fail("default_prefill_tokens_per_s", "must be a positive number");
+      config.routing.default_prefill_tokens_per_s = *n->value<double>();
+    }
+    if (const auto* n = r.find("mean_output_tokens")) {
+      if (!n->is_number() || n->value<double>().value_or(0) <= 0) r.fail("mean_output_tokens", "must be a positive number");
+      config.routing.mean_output_tokens = *n->value<double>();
+    }
     r.finish();
   }
   if (const auto* t = top.table("log")) {
@@ -140,6 +154,9 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
       config.nodes.push_back(std::move(node));
     }
   }
+  read_lanes_and_keys(root, source, config);
+  top.find("lanes");
+  top.find("keys");
   top.finish();
   return config;
 }
@@ -158,6 +175,7 @@ void validate(const gateway_config& config, const std::string& source) {
     throw config_error(source + ": upstream.pool_idle_timeout: must not exceed upstream.max_connection_age");
   if (config.health.timeout > config.health.interval)
     throw config_error(source + ": health.timeout: must not exceed health.interval");
+  validate_lanes(config, source);
 }
 
 gateway_config load_config_file(const std::string& path) {

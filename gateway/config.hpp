@@ -54,6 +54,40 @@ struct health_config {
 
 struct routing_config {
   std::string policy = "least_in_flight";
+  millis load_interval{1'000};        // how often each node's load is polled (/load, /metrics, /api/ps)
+  millis kv_events_backoff_max{5'000};  // longest pause between reconnects of a KV event stream
+  std::string session_header;         // non-empty: this header (else the body's `user`) is a session key
+  bool sticky_sessions = false;       // kv_aware: a session keeps its node while that is not much worse
+  double default_prefill_tokens_per_s = 2000;  // TTFT estimate for nodes that report no rate
+  double mean_output_tokens = 256;    // how long a busy sequence slot stays busy, in tokens
+  std::size_t index_memory_bytes = 64u << 20;  // bound of the approximate prefix index
+};
+
+// A lane: a class of traffic with its own concurrency, queue and rate limits (conf/gateway.toml).
+struct lane_config {
+  std::string name;
+  std::vector<std::string> models;  // match rules: the request's model (empty: any)
+  std::vector<std::string> paths;   // and its path (empty: any)
+  int priority = 0;                 // higher is served first when capacity frees
+  double weight = 1;                // share among lanes of the same priority (> 0)
+  std::size_t max_in_flight = 0;    // requests of this lane at the nodes at once; 0: no cap
+  std::size_t max_queue = 64;       // requests waiting for admission; beyond it a 429; 0: no queue
+  millis queue_timeout{30'000};     // waited longer: 503 queue_timeout
+  double requests_per_s = 0;        // token bucket per tenant in this lane; 0: no limit
+  double request_burst = 0;         // bucket size; 0: max(1, requests_per_s)
+  double tokens_per_min = 0;        // prompt + max_tokens estimate, corrected by usage; 0: no limit
+  double token_burst = 0;           // 0: tokens_per_min (one minute's worth)
+  bool sheddable = false;           // refused (503 shed) while the nodes are saturated
+  std::size_t context_budget = 0;   // tokens one request may hold in KV; 0: no per-node KV cap
+};
+
+// An API key: its SHA-256 (hex), the tenant it bills and the lane it lands in.
+struct key_config {
+  std::string name;
+  std::string sha256;              // 64 lowercase hex digits of SHA-256(key)
+  std::string tenant;
+  std::string lane;                // empty: classified by the lanes' match rules
+  bool allow_lane_header = false;  // may pick another lane with an X-Lane header
 };
 
 struct log_config {
@@ -75,6 +109,8 @@ struct gateway_config {
   routing_config routing;
   log_config log;
   std::vector<node_config> nodes;
+  std::vector<lane_config> lanes;  // empty: one unlimited lane named "default"
+  std::vector<key_config> keys;    // empty: no API keys required (tenant "anonymous")
 };
 
 // Parses TOML text and checks every value; `source` names the file in messages. Cross-field

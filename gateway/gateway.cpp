@@ -5,11 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "gateway/health_checker.hpp"
 #include "gateway/http/drain.hpp"
 #include "gateway/http/io_pool.hpp"
 #include "gateway/http/log.hpp"
@@ -17,6 +17,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
 #include "gateway/proxy.hpp"
+#include "gateway/runtime.hpp"
 
 namespace laneway::gateway {
 
@@ -26,29 +27,42 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 // Every second, on each I/O thread: close idle upstream connections past their time.
-asio::awaitable<void> sweep_pools(std::vector<std::unique_ptr<node>>& nodes, std::size_t thread,
-                                  const std::atomic<bool>& stopping) {
+asio::awaitable<void> sweep_pools(runtime& state, std::size_t thread, const std::atomic<bool>& stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!stopping) {
     timer.expires_after(std::chrono::seconds(1));
     co_await timer.async_wait(use_tuple);
-    for (auto& n : nodes) n->pool(thread).sweep();
+    auto s = state.current();
+    for (auto& n : s->nodes) n->pool(thread).sweep();
+  }
+}
+
+// SIGHUP: reload, until the signal set is cancelled at shutdown.
+asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state, bool can_reload) {
+  for (;;) {
+    auto [ec, sig] = co_await signals.async_wait(use_tuple);
+    if (ec) co_return;
+    if (!can_reload) {
+      http::log_event(http::log_level::warn, "SIGHUP ignored: the gateway was started without a config file");
+      continue;
+    }
+    http::log_event(http::log_level::info, "reloading the config", {{"signal", sig}});
+    state.reload();
   }
 }
 
 }  // namespace
 
-int run_gateway(const gateway_config& config) {
+int run_gateway(const gateway_config& config, std::function<gateway_config()> reload) {
   http::log_level level = http::log_level::info;
   http::parse_log_level(config.log.level, level);
   http::set_log_level(level);
 
   http::io_pool io(static_cast<std::size_t>(config.server.io_threads));
   gateway_metrics metrics;
-  std::vector<std::unique_ptr<node>> nodes;
-  for (const auto& nc : config.nodes) nodes.push_back(std::make_unique<node>(nc, config, io, metrics));
-  auto policy = routing::make_policy(config.routing.policy);
-  proxy pipeline(config, metrics, nodes, *policy);
+  const bool can_reload = static_cast<bool>(reload);
+  runtime state(config, std::move(reload), io, metrics);
+  proxy pipeline(state, metrics);
 
   http::server_limits limits{config.server.max_connections, config.server.max_header_bytes, config.server.max_body_bytes,
                              config.server.header_timeout,  config.server.body_timeout,     config.server.idle_timeout};
@@ -57,31 +71,33 @@ int run_gateway(const gateway_config& config) {
       [&pipeline](const http::rejection& r) { pipeline.on_rejection(r); });
   auto bound = server.listen(config.server.listen.host, config.server.listen.port);
 
-  std::vector<std::unique_ptr<health_checker>> checkers;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    checkers.push_back(std::make_unique<health_checker>(*nodes[i], config, io.context(i % io.size())));
-    checkers.back()->start();
-  }
+  state.start();
   std::atomic<bool> stopping{false};
-  for (std::size_t t = 0; t < io.size(); ++t) asio::co_spawn(io.context(t), sweep_pools(nodes, t, stopping), asio::detached);
+  for (std::size_t t = 0; t < io.size(); ++t) asio::co_spawn(io.context(t), sweep_pools(state, t, stopping), asio::detached);
+  asio::signal_set hup(io.context(0), SIGHUP);
+  asio::co_spawn(io.context(0), reload_on_sighup(hup, state, can_reload), asio::detached);
 
   std::string address = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   nlohmann::json node_list = nlohmann::json::array();
-  for (const auto& n : nodes) node_list.push_back({{"name", n->name()}, {"url", n->config().url.text()}});
+  for (const auto& n : state.current()->nodes)
+    node_list.push_back({{"name", n->name()}, {"url", n->config().url.text()}, {"kind", n->config().kind}});
+  nlohmann::json lanes = nlohmann::json::array();
+  for (const auto& l : state.current()->lanes.lanes()) lanes.push_back(l.name);
   http::log_event_always(http::log_level::info, "listening",
                   {{"address", address + ":" + std::to_string(bound.port())},
                    {"io_threads", io.size()},
-                   {"policy", policy->name()},
+                   {"policy", state.routes().policy_name()},
+                   {"lanes", lanes},
+                   {"keys", config.keys.size()},
                    {"nodes", node_list}});
 
   http::serve_until_stopped(io, server, config.server.shutdown_grace);
   stopping = true;
-  for (auto& c : checkers) c->stop();
-  for (std::size_t t = 0; t < io.size(); ++t) {
-    asio::post(io.context(t), [&nodes, t] {
-      for (auto& n : nodes) n->pool(t).close_all("shutdown");
-    });
-  }
+  asio::post(io.context(0), [&hup] {
+    boost::system::error_code ignored;
+    hup.cancel(ignored);
+  });
+  state.stop();
   http::stop_io(io);
   return 0;
 }

@@ -1,11 +1,14 @@
 // `laneway gateway -c FILE [--listen HOST:PORT] [--node URL ...] [--io-threads N] [--policy P]
-// [--log-level L] [--check]`: flags override the file; without a file, defaults plus flags.
+// [--log-level L] [--check]`: flags override the file; without a file, defaults plus flags. The
+// same flags apply again to the file re-read on SIGHUP. `--hash-key KEY` prints the sha256 for
+// a [[keys]] entry.
 #include "gateway/gateway_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/system/system_error.hpp>
 #include <cstdio>
 
+#include "gateway/api_keys.hpp"
 #include "gateway/config.hpp"
 #include "gateway/gateway.hpp"
 
@@ -17,6 +20,7 @@ int gateway_command(int argc, char** argv) {
   std::vector<std::string> node_urls;
   int io_threads = 0;
   bool check = false;
+  std::string hash_key;
   app.add_option("-c,--config", config_path, "TOML config file (see conf/gateway.toml)");
   app.add_option("--listen", listen, "listen address HOST:PORT (overrides server.listen)");
   app.add_option("--node", node_urls, "add a node by URL, e.g. http://127.0.0.1:8081 (repeatable)");
@@ -24,14 +28,21 @@ int gateway_command(int argc, char** argv) {
   app.add_option("--policy", policy, "routing policy (overrides routing.policy)");
   app.add_option("--log-level", log_level, "debug | info | warn | error (overrides log.level)");
   app.add_flag("--check", check, "validate the configuration and exit");
+  app.add_option("--hash-key", hash_key, "print the sha256 of an API key for a [[keys]] entry and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  gateway_config config;
-  try {
+  if (!hash_key.empty()) {
+    std::printf("%s\n", to_hex(sha256(hash_key)).c_str());
+    return 0;
+  }
+
+  // The file plus the flags, validated: at start and again on every SIGHUP.
+  auto load = [=]() {
+    gateway_config config;
     if (!config_path.empty()) config = load_config_file(config_path);
     std::string source = config_path.empty() ? "command line" : config_path;
     if (!listen.empty()) {
@@ -51,6 +62,11 @@ int gateway_command(int argc, char** argv) {
       config.log.level = log_level;
     }
     validate(config, source);
+    return config;
+  };
+  gateway_config config;
+  try {
+    config = load();
   } catch (const config_error& e) {
     std::fprintf(stderr, "laneway gateway: configuration error: %s\n", e.what());
     return 2;
@@ -61,7 +77,7 @@ int gateway_command(int argc, char** argv) {
     return 0;
   }
   try {
-    return run_gateway(config);
+    return run_gateway(config, config_path.empty() ? std::function<gateway_config()>{} : std::function<gateway_config()>(load));
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "laneway gateway: cannot start: %s\n", e.what());
     return 1;

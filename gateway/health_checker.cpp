@@ -15,7 +15,7 @@ namespace laneway::gateway {
 
 namespace asio = boost::asio;
 
-health_checker::health_checker(node& target, const gateway_config& config, asio::io_context& ioc)
+health_checker::health_checker(node& target, const health_config& config, asio::io_context& ioc)
     : node_(target), config_(config), ioc_(ioc), timer_(ioc), stream_(ioc) {}
 
 void health_checker::start() { asio::co_spawn(ioc_, run(), asio::detached); }
@@ -39,7 +39,7 @@ void health_checker::close_connection() {
 asio::awaitable<bool> health_checker::ensure_connected() {
   if (connected_ && !connection_dead(stream_)) co_return true;
   close_connection();
-  auto result = co_await connect_node(stream_, node_.config().url, config_.health.timeout);
+  auto result = co_await connect_node(stream_, node_.config().url, config_.timeout);
   if (!result) {
     http::log_event(http::log_level::debug, "probe connect failed", {{"node", node_.name()}, {"error", result.err().message}});
     co_return false;
@@ -50,7 +50,7 @@ asio::awaitable<bool> health_checker::ensure_connected() {
 
 asio::awaitable<bool> health_checker::probe() {
   if (!co_await ensure_connected()) co_return false;
-  auto res = co_await get_on(stream_, buffer_, node_.config().url, node_.health_path(), config_.health.timeout, 64 * 1024);
+  auto res = co_await get_on(stream_, buffer_, node_.config().url, node_.health_path(), config_.timeout, 64 * 1024);
   if (!res) {
     close_connection();
     co_return false;
@@ -62,7 +62,7 @@ asio::awaitable<bool> health_checker::probe() {
 asio::awaitable<void> health_checker::refresh_models() {
   if (!node_.config().models.empty()) co_return;  // configured, not discovered
   if (!co_await ensure_connected()) co_return;
-  auto res = co_await get_on(stream_, buffer_, node_.config().url, "/v1/models", config_.health.timeout * 5, 4 * 1024 * 1024);
+  auto res = co_await get_on(stream_, buffer_, node_.config().url, "/v1/models", config_.timeout * 5, 4 * 1024 * 1024);
   if (!res) {
     close_connection();
     co_return;
@@ -96,9 +96,9 @@ asio::awaitable<void> health_checker::run() {
     auto now = std::chrono::steady_clock::now();
     if (ok && (now >= next_models_ || !was_healthy)) {
       co_await refresh_models();
-      next_models_ = now + config_.health.models_refresh;
+      next_models_ = now + config_.models_refresh;
     }
-    timer_.expires_after(config_.health.interval);
+    timer_.expires_after(config_.interval);
     co_await timer_.async_wait(use_tuple);
   }
   close_connection();

@@ -19,7 +19,7 @@ namespace laneway::gateway {
 
 class health_checker {
  public:
-  health_checker(node& target, const gateway_config& config, boost::asio::io_context& ioc);
+  health_checker(node& target, const health_config& config, boost::asio::io_context& ioc);
   void start();
   // Stops the loop and closes its connection; safe from any thread.
   void stop();
@@ -32,7 +32,7 @@ class health_checker {
   void close_connection();
 
   node& node_;
-  const gateway_config& config_;
+  const health_config config_;  // a copy: a reload may replace the config this came from
   boost::asio::io_context& ioc_;
   boost::asio::steady_timer timer_;
   boost::beast::tcp_stream stream_;

@@ -10,6 +10,8 @@
 
 #include <unordered_map>
 
+#include "gateway/node_report.hpp"
+
 namespace laneway::gateway {
 
 namespace {
@@ -38,6 +40,19 @@ gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Regi
   retries_ = &prometheus::BuildCounter().Name("laneway_upstream_retries_total").Help("Requests tried again (another node or a fresh connection), by reason").Register(r);
   ejections_ = &prometheus::BuildCounter().Name("laneway_node_ejections_total").Help("Nodes taken out of rotation, by reason (probe, circuit)").Register(r);
   rejected_ = &prometheus::BuildCounter().Name("laneway_rejected_requests_total").Help("Requests answered by the server layer itself (limits, malformed HTTP), by code").Register(r);
+  load_reports_ = &prometheus::BuildCounter().Name("laneway_node_load_reports_total").Help("Load reports read from nodes (/load, /metrics, /slots, /api/ps), by result").Register(r);
+  reported_running_ = &prometheus::BuildGauge().Name("laneway_node_reported_running").Help("Requests the node says it is running (last report)").Register(r);
+  reported_waiting_ = &prometheus::BuildGauge().Name("laneway_node_reported_waiting").Help("Requests the node says are waiting (last report)").Register(r);
+  kv_usage_ = &prometheus::BuildGauge().Name("laneway_node_kv_usage").Help("Fraction of the node's KV cache in use (last report; laneway and vLLM)").Register(r);
+  kv_events_ = &prometheus::BuildCounter().Name("laneway_kv_events_total").Help("KV events read from laneway nodes, by event (snapshot, batch, stale, gap, bad)").Register(r);
+  index_blocks_ = &prometheus::BuildGauge().Name("laneway_prefix_index_blocks").Help("Block hashes the gateway's prefix index holds for the node").Register(r);
+  decisions_ = &prometheus::BuildCounter().Name("laneway_routing_decisions_total").Help("Routing decisions, by policy and reason").Register(r);
+  predicted_cached_ = &prometheus::BuildCounter().Name("laneway_routing_predicted_cached_tokens_total").Help("Prompt tokens the gateway predicted the node had cached (requests whose usage was seen)").Register(r);
+  actual_cached_ = &prometheus::BuildCounter().Name("laneway_routing_actual_cached_tokens_total").Help("Prompt tokens the node reported as cached (usage.prompt_tokens_details.cached_tokens)").Register(r);
+  compared_ = &prometheus::BuildCounter().Name("laneway_routing_cached_tokens_compared_total").Help("Requests whose predicted and actual cached tokens were compared").Register(r);
+  admissions_ = &prometheus::BuildCounter().Name("laneway_lane_admissions_total").Help("Admission outcomes per lane (admitted, queued, rate_limited, queue_full, queue_timeout, shed)").Register(r);
+  queue_wait_ = &prometheus::BuildHistogram().Name("laneway_lane_queue_wait_seconds").Help("Time admitted requests waited in their lane's queue").Register(r);
+  reloads_ = &prometheus::BuildCounter().Name("laneway_config_reloads_total").Help("Configuration reloads on SIGHUP, by result (ok, rejected)").Register(r);
   client_disconnects_ = &prometheus::BuildCounter().Name("laneway_client_disconnects_total").Help("Responses cut short because the client went away").Register(r).Add({});
 }
 
@@ -98,6 +113,42 @@ void gateway_metrics::ejection(const std::string& node, std::string_view reason)
 void gateway_metrics::client_disconnect() { client_disconnects_->Increment(); }
 
 void gateway_metrics::rejected(std::string_view code) { rejected_->Add({{"code", std::string(code)}}).Increment(); }
+
+void gateway_metrics::load_report(const std::string& node, std::string_view result, const node_report& report) {
+  load_reports_->Add({{"node", node}, {"result", std::string(result)}}).Increment();
+  if (result != "ok") return;
+  if (report.running >= 0) reported_running_->Add({{"node", node}}).Set(report.running);
+  if (report.waiting >= 0) reported_waiting_->Add({{"node", node}}).Set(report.waiting);
+  if (report.kv_usage >= 0) kv_usage_->Add({{"node", node}}).Set(report.kv_usage);
+}
+
+void gateway_metrics::kv_event(const std::string& node, std::string_view event) {
+  kv_events_->Add({{"node", node}, {"event", std::string(event)}}).Increment();
+}
+
+void gateway_metrics::index_blocks(const std::string& node, std::size_t blocks) {
+  index_blocks_->Add({{"node", node}}).Set(static_cast<double>(blocks));
+}
+
+void gateway_metrics::decision(std::string_view policy, std::string_view reason) {
+  decisions_->Add({{"policy", std::string(policy)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void gateway_metrics::cached_tokens(const std::string& node, std::int64_t predicted, std::int64_t actual) {
+  predicted_cached_->Add({{"node", node}}).Increment(static_cast<double>(std::max<std::int64_t>(0, predicted)));
+  actual_cached_->Add({{"node", node}}).Increment(static_cast<double>(std::max<std::int64_t>(0, actual)));
+  compared_->Add({{"node", node}}).Increment();
+}
+
+void gateway_metrics::admission(const std::string& lane, std::string_view result) {
+  admissions_->Add({{"lane", lane}, {"result", std::string(result)}}).Increment();
+}
+
+void gateway_metrics::queue_wait(const std::string& lane, double seconds) {
+  queue_wait_->Add({{"lane", lane}}, latency_buckets()).Observe(seconds);
+}
+
+void gateway_metrics::config_reload(std::string_view result) { reloads_->Add({{"result", std::string(result)}}).Increment(); }
 
 std::string gateway_metrics::serialize() const {
   prometheus::TextSerializer serializer;

@@ -2,6 +2,7 @@
 // Names are part of the interface: docs/metrics.md lists them; dashboards and tests rely on them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@ template <typename T> class Family;
 }  // namespace prometheus
 
 namespace laneway::gateway {
+
+struct node_report;
 
 // A node's metric children, looked up once so the request path does no label hashing.
 struct node_metrics {
@@ -40,6 +43,16 @@ class gateway_metrics {
   void client_disconnect();
   void rejected(std::string_view code);
 
+  // Node kinds, prefix index, routing and lanes (docs/metrics.md).
+  void load_report(const std::string& node, std::string_view result, const node_report& report);
+  void kv_event(const std::string& node, std::string_view event);
+  void index_blocks(const std::string& node, std::size_t blocks);
+  void decision(std::string_view policy, std::string_view reason);
+  void cached_tokens(const std::string& node, std::int64_t predicted, std::int64_t actual);
+  void admission(const std::string& lane, std::string_view result);
+  void queue_wait(const std::string& lane, double seconds);
+  void config_reload(std::string_view result);
+
   std::string serialize() const;  // Prometheus text exposition format
 
  private:
@@ -58,6 +71,19 @@ class gateway_metrics {
   prometheus::Family<prometheus::Counter>* ejections_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Counter* client_disconnects_;
+  prometheus::Family<prometheus::Counter>* load_reports_;
+  prometheus::Family<prometheus::Gauge>* reported_running_;
+  prometheus::Family<prometheus::Gauge>* reported_waiting_;
+  prometheus::Family<prometheus::Gauge>* kv_usage_;
+  prometheus::Family<prometheus::Counter>* kv_events_;
+  prometheus::Family<prometheus::Gauge>* index_blocks_;
+  prometheus::Family<prometheus::Counter>* decisions_;
+  prometheus::Family<prometheus::Counter>* predicted_cached_;
+  prometheus::Family<prometheus::Counter>* actual_cached_;
+  prometheus::Family<prometheus::Counter>* compared_;
+  prometheus::Family<prometheus::Counter>* admissions_;
+  prometheus::Family<prometheus::Histogram>* queue_wait_;
+  prometheus::Family<prometheus::Counter>* reloads_;
 };
 
 }  // namespace laneway::gateway

@@ -17,8 +17,19 @@ routing::health_thresholds thresholds(const health_config& h) {
 
 }  // namespace
 
-node::node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics)
+node_kind parse_node_kind(std::string_view kind) {
+  if (kind == "laneway") return node_kind::laneway;
+  if (kind == "llamacpp") return node_kind::llamacpp;
+  if (kind == "vllm") return node_kind::vllm;
+  if (kind == "ollama") return node_kind::ollama;
+  return node_kind::openai;
+}
+
+node::node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics,
+           std::uint32_t routing_id)
     : config_(config),
+      kind_(parse_node_kind(config.kind)),
+      routing_id_(routing_id),
       health_path_(config.health_path.empty() ? all.health.path : config.health_path),
       metrics_(metrics),
       node_metrics_(metrics.for_node(config.name)),
@@ -30,6 +41,31 @@ node::node(const node_config& config, const gateway_config& all, http::io_pool& 
                                                      node_metrics_));
   }
   node_metrics_.healthy->Set(0);
+}
+
+bool node::same_endpoint(const node_config& other) const {
+  return other.name == config_.name && other.url.text() == config_.url.text() && other.kind == config_.kind &&
+         other.health_path == config_.health_path && other.models == config_.models;
+}
+
+node_report node::report() const {
+  std::lock_guard lock(mutex_);
+  return report_;
+}
+
+void node::set_report(const node_report& report) {
+  std::lock_guard lock(mutex_);
+  report_ = report;
+}
+
+void node::set_health_listener(std::function<void(routing::health_change)> listener) {
+  std::lock_guard lock(mutex_);
+  health_listener_ = std::move(listener);
+}
+
+routing::circuit_state node::circuit() const {
+  std::lock_guard lock(mutex_);
+  return health_.circuit(routing::node_health::clock::now());
 }
 
 bool node::routable() const {
@@ -56,6 +92,7 @@ void node::publish_health_locked(routing::health_change change) {
   auto now = routing::node_health::clock::now();
   node_metrics_.healthy->Set(health_.routable(now) ? 1 : 0);
   if (change == routing::health_change::none) return;
+  if (health_listener_) health_listener_(change);
   if (change == routing::health_change::ejected) metrics_.ejection(config_.name, "probe");
   if (change == routing::health_change::circuit_opened) metrics_.ejection(config_.name, "circuit");
   auto level = (change == routing::health_change::returned || change == routing::health_change::circuit_closed)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 #include "gateway/config.hpp"
 #include "gateway/http/io_pool.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/node_report.hpp"
 #include "gateway/upstream_pool.hpp"
 #include "routing/health.hpp"
 
@@ -24,9 +26,26 @@ struct model_entry {
   std::string object_json;
 };
 
+enum class node_kind { openai, laneway, llamacpp, vllm, ollama };
+node_kind parse_node_kind(std::string_view kind);  // config values are validated: openai otherwise
+
 class node {
  public:
-  node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics);
+  node(const node_config& config, const gateway_config& all, http::io_pool& io, gateway_metrics& metrics,
+       std::uint32_t routing_id);
+
+  node_kind kind() const { return kind_; }
+  std::uint32_t routing_id() const { return routing_id_; }
+  // Same name, URL, kind and health path: a reload keeps this node (its pools, health, index).
+  bool same_endpoint(const node_config& other) const;
+
+  // The node's last load report (node_report.hpp); known() is false until the first one.
+  node_report report() const;
+  void set_report(const node_report& report);
+
+  // Called (under the node's lock: only post from it) on every health transition.
+  void set_health_listener(std::function<void(routing::health_change)> listener);
+  routing::circuit_state circuit() const;
 
   const std::string& name() const { return config_.name; }
   const node_config& config() const { return config_; }
@@ -56,6 +75,8 @@ class node {
   void publish_health_locked(routing::health_change change);
 
   node_config config_;
+  node_kind kind_;
+  std::uint32_t routing_id_;
   std::string health_path_;
   gateway_metrics& metrics_;
   node_metrics node_metrics_;
@@ -66,6 +87,8 @@ class node {
   routing::node_health health_;
   bool models_discovered_ = false;
   std::vector<model_entry> models_;
+  node_report report_;
+  std::function<void(routing::health_change)> health_listener_;
 };
 
 }  // namespace laneway::gateway

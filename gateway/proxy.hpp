@@ -1,7 +1,8 @@
-// The gateway's request pipeline, phase by phase: classify the route → local answers (health,
-// ready, models, metrics) or → parse what routing needs from the JSON body → choose a node →
-// forward (relay.hpp), trying another node only while nothing reached the client → one access
-// log line and metrics. Lanes, keys and KV-aware routing slot in between these phases later.
+// The gateway's request pipeline, phase by phase: classify the route → API key (401) → local
+// answers (health, ready, models, metrics) or, for inference: parse what routing needs from the
+// JSON body → lane → prompt block hashes → admission (lane queue, 429/503) → choose a node
+// (routing policy over the prefix index and node loads) → forward (relay.hpp), trying another
+// node only while nothing reached the client → one access log line and metrics.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -14,7 +15,8 @@
 #include "gateway/http/server.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
-#include "routing/policy.hpp"
+#include "gateway/request_body.hpp"
+#include "gateway/runtime.hpp"
 
 namespace laneway::gateway {
 
@@ -29,18 +31,15 @@ struct route_match {
 };
 route_match classify(std::string_view method, std::string_view target);
 
-// What the proxy reads from an inference request body; everything else passes through untouched.
-struct inference_fields {
-  std::string model;
-  bool stream = false;
-};
-// Type-checks the fields routing needs; errors name the field.
-http::result<inference_fields> read_inference_fields(std::string_view body);
+// The API key of a request (Authorization: Bearer), when keys are configured: its grant, or a
+// 401 invalid_api_key. Without keys: an anonymous grant (tenant "anonymous", no lane).
+http::result<key_grant> authenticate(const http::exchange& ex, const key_table& keys);
+// An access log line for a request refused before routing (401, 400, 429, 503).
+void write_rejected_log(const http::exchange& ex, const http::error& err);
 
 class proxy {
  public:
-  proxy(const gateway_config& config, gateway_metrics& metrics, std::vector<std::unique_ptr<node>>& nodes,
-        routing::policy& policy);
+  proxy(runtime& state, gateway_metrics& metrics);
 
   boost::asio::awaitable<void> handle(http::exchange& ex);
   void on_rejection(const http::rejection& r);
@@ -55,10 +54,8 @@ class proxy {
   boost::asio::awaitable<void> handle_inference(http::exchange& ex, route r);
   boost::asio::awaitable<void> handle_local(http::exchange& ex, route r);
 
-  const gateway_config& config_;
+  runtime& state_;
   gateway_metrics& metrics_;
-  std::vector<std::unique_ptr<node>>& nodes_;
-  routing::policy& policy_;
 };
 
 }  // namespace laneway::gateway

@@ -57,7 +57,7 @@ struct pump_end {
 // Upstream body → client, piece by piece, until the message is complete.
 asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, response_parser& p, client_response& res,
                                client_serializer& sr, std::chrono::milliseconds idle, attempt_stats& stats,
-                               const node& n) {
+                               const node& n, usage_scanner* usage) {
   char piece[16 * 1024];
   while (!p.is_done()) {
     p.get().body().data = piece;
@@ -68,6 +68,7 @@ asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, re
     if (ec) co_return pump_end{upstream_failure(ec, "while sending the body", n), false};
     std::size_t got = sizeof piece - p.get().body().size;
     if (got == 0) continue;
+    if (usage) usage->feed(std::string_view(piece, got));
     res.body().data = piece;
     res.body().size = got;
     res.body().more = true;
@@ -257,6 +258,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       co_return attempt_result{retry ? attempt_end::retry : attempt_end::failed, err, false};
     }
     stats.ttfb_ms = ms_since(sent_at);
+    if (ctx.on_head) ctx.on_head();
     target.metrics().ttfb_seconds->Observe(stats.ttfb_ms / 1000.0);
     stats.status = p.get().result_int();
     target.on_traffic(stats.status >= 500);
@@ -285,7 +287,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       }
     }
     attempt_result result{attempt_end::relayed, std::nullopt, false};
-    auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target);
+    auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target, ctx.usage);
     watch.stop();
     result.client_gone = end.client_gone || watch.client_gone();
     if (!result.client_gone) result.err = end.err;

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <optional>
 
 #include "gateway/config.hpp"
@@ -14,6 +15,7 @@
 #include "gateway/http/server.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
+#include "gateway/usage_scanner.hpp"
 
 namespace laneway::gateway {
 
@@ -43,7 +45,9 @@ struct attempt_result {
 struct attempt_context {
   const upstream_config& config;
   gateway_metrics& metrics;
-  bool may_retry = false;  // another node is available for a retry
+  bool may_retry = false;          // another node is available for a retry
+  usage_scanner* usage = nullptr;  // sees every body byte relayed to the client
+  std::function<void()> on_head;   // the node's response head arrived (its prefill is done or streaming)
 };
 
 boost::asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, upstream_request& up,

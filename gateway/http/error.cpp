@@ -35,6 +35,11 @@ kind_info info(error_kind kind) {
     case k::context_length_exceeded: return {400, s::client, "invalid_request_error", "context_length_exceeded"};
     case k::overloaded: return {429, s::internal, "rate_limit_error", "overloaded"};
     case k::generation_timeout: return {504, s::internal, "server_error", "generation_timeout"};
+    case k::unauthorized: return {401, s::client, "invalid_request_error", "invalid_api_key"};
+    case k::rate_limited: return {429, s::client, "rate_limit_error", "rate_limit_exceeded"};
+    case k::queue_full: return {429, s::internal, "rate_limit_error", "queue_full"};
+    case k::queue_timeout: return {503, s::internal, "server_error", "queue_timeout"};
+    case k::shed: return {503, s::internal, "server_error", "shed"};
     case k::internal: return {500, s::internal, "server_error", "internal_error"};
   }
   return {500, s::internal, "server_error", "internal_error"};

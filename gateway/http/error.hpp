@@ -26,6 +26,11 @@ enum class error_kind {
   context_length_exceeded,  // prompt (+ max_tokens) longer than the model or KV pool can hold
   overloaded,               // a node's own waiting queue is full (429; retry later or elsewhere)
   generation_timeout,       // a generation ran past the node's request timeout
+  unauthorized,             // missing or unknown API key (401)
+  rate_limited,             // a lane's or tenant's request/token rate limit (429 + Retry-After)
+  queue_full,               // a lane's waiting queue is at its bound (429 + Retry-After)
+  queue_timeout,            // waited in a lane's queue past its queue_timeout (503)
+  shed,                     // a sheddable lane refused under saturation (503)
   internal,
 };
 
@@ -36,6 +41,7 @@ struct error {
   std::string message;
   std::string param;       // the offending field, when there is one (OpenAI "param")
   bool retryable = false;  // safe to try another node (nothing sent to the client yet)
+  unsigned retry_after_s = 0;  // > 0: sent as a Retry-After header with the error response
 
   error_source source() const;
   unsigned status() const;               // HTTP status code

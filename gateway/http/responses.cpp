@@ -15,8 +15,10 @@ namespace bhttp = beast::http;
 namespace {
 
 asio::awaitable<beast::error_code> send(beast::tcp_stream& stream, unsigned status, std::string body,
-                                        std::string_view content_type, std::string_view request_id, bool keep_alive) {
+                                        std::string_view content_type, std::string_view request_id, bool keep_alive,
+                                        unsigned retry_after_s = 0) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  if (retry_after_s > 0) res.set(bhttp::field::retry_after, std::to_string(retry_after_s));
   res.set(bhttp::field::content_type, content_type);
   res.set("X-Request-Id", request_id);
   res.keep_alive(keep_alive);
@@ -40,7 +42,12 @@ asio::awaitable<beast::error_code> write_json(exchange& ex, unsigned status, std
 }
 
 asio::awaitable<beast::error_code> write_error(exchange& ex, const error& err) {
-  co_return co_await write_json(ex, err.status(), err.body());
+  if (err.retry_after_s == 0) co_return co_await write_json(ex, err.status(), err.body());
+  if (ex.draining()) ex.keep_alive = false;
+  auto ec = co_await send(ex.stream, err.status(), err.body(), "application/json", ex.request_id, ex.keep_alive,
+                          err.retry_after_s);
+  if (ec) ex.keep_alive = false;
+  co_return ec;
 }
 
 asio::awaitable<beast::error_code> write_error_to(beast::tcp_stream& stream, const error& err,

@@ -37,7 +37,17 @@ TEST_SUITE("gateway") {
     REQUIRE(c.nodes.size() == 2);
     CHECK(c.nodes[0].name == "mac-studio-1");
     CHECK(c.nodes[1].url.port == 8082);
-    CHECK(c.routing.policy == "least_in_flight");
+    CHECK(c.routing.policy == "kv_aware");
+    CHECK(c.routing.load_interval == std::chrono::seconds(1));
+    CHECK(c.nodes[0].kind == "laneway");
+    REQUIRE(c.lanes.size() == 2);
+    CHECK(c.lanes[0].name == "chat");
+    CHECK(c.lanes[0].priority == 10);
+    CHECK(c.lanes[0].context_budget == 8192);
+    CHECK(c.lanes[1].sheddable);
+    REQUIRE(c.keys.size() == 2);
+    CHECK(c.keys[0].lane == "chat");
+    CHECK(c.keys[1].allow_lane_header);
   }
 
   TEST_CASE("defaults apply when tables are absent") {
@@ -80,6 +90,19 @@ TEST_SUITE("gateway") {
         {"[server]\n", "nodes"},
         {"unknown_top = 1\n" + node, "unknown_top"},
         {"[server\n", "t.toml:1"},
+        {"[routing]\nload_interval = \"1ms\"\n" + node, "routing.load_interval"},
+        {"[routing]\nmean_output_tokens = -3\n" + node, "routing.mean_output_tokens"},
+        {"[[lanes]]\nname = \"a b\"\n" + node, "lanes[0].name"},
+        {"[[lanes]]\nname = \"a\"\nweight = 0\n" + node, "lanes[0].weight"},
+        {"[[lanes]]\nname = \"a\"\nrequests_per_s = \"fast\"\n" + node, "lanes[0].requests_per_s"},
+        {"[[lanes]]\nname = \"a\"\nqueue_timeout = \"0ms\"\n" + node, "lanes[0].queue_timeout"},
+        {"[[lanes]]\nname = \"a\"\npaths = [\"v1\"]\n" + node, "lanes[0].paths"},
+        {"[[lanes]]\nname = \"a\"\ncolour = 1\n" + node, "lanes[0].colour"},
+        {"[[lanes]]\nname = \"a\"\n[[lanes]]\nname = \"a\"\n" + node, "lanes[1].name"},
+        {"[[keys]]\nname = \"k\"\nsha256 = \"abc\"\n" + node, "keys[0].sha256"},
+        {"[[keys]]\nsha256 = \"" + std::string(64, 'a') + "\"\nlane = \"nope\"\n" + node, "keys[0].lane"},
+        {"[[keys]]\nsha256 = \"" + std::string(64, 'a') + "\"\n[[keys]]\nsha256 = \"" + std::string(64, 'A') + "\"\n" + node, "keys[1].sha256"},
+        {"lanes = 3\n" + node, "lanes"},
     };
     for (const auto& r : table) {
       CAPTURE(r.toml);

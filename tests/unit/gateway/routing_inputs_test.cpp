@@ -1,0 +1,130 @@
+// What routing reads from a request and a response: body fields, the prompt as bytes, the
+// usage tail of plain and streamed answers, SSE framing and KV events applied to the router.
+#include <doctest/doctest.h>
+
+#include "gateway/kv_events_client.hpp"
+#include "gateway/request_body.hpp"
+#include "gateway/router.hpp"
+#include "gateway/usage_scanner.hpp"
+
+using namespace laneway::gateway;
+namespace routing = laneway::routing;
+
+TEST_SUITE("gateway") {
+  TEST_CASE("routing fields of chat and completion bodies") {
+    auto chat = read_inference_fields(
+        R"({"model":"m","stream":true,"stream_options":{"include_usage":true},"max_completion_tokens":64,"user":"u1",
+            "messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi "},
+            {"type":"image_url","image_url":{}},{"type":"text","text":"there"}]}]})");
+    REQUIRE(chat);
+    CHECK(chat->stream);
+    CHECK(chat->include_usage);
+    CHECK(chat->max_tokens == 64);
+    CHECK(chat->user == "u1");
+    REQUIRE(chat->messages.size() == 2);
+    CHECK(chat->messages[0].role == "system");
+    CHECK(chat->messages[1].content == "hi there");
+    CHECK(chat->prompt_bytes() == "system\nbe brief\nuser\nhi there\n");
+
+    auto text = read_inference_fields(R"({"model":"m","prompt":["once upon"],"max_tokens":5})");
+    REQUIRE(text);
+    CHECK(text->prompt_text == "once upon");
+    CHECK(text->prompt_bytes() == "once upon");
+    auto ids = read_inference_fields(R"({"model":"m","prompt":[1,2,3]})");
+    REQUIRE(ids);
+    CHECK(ids->prompt_tokens == std::vector<std::int32_t>{1, 2, 3});
+    auto bad_ids = read_inference_fields(R"({"model":"m","prompt":[1,-2]})");
+    REQUIRE(bad_ids);
+    CHECK(bad_ids->prompt_tokens.empty());
+    auto odd = read_inference_fields(R"({"model":"m","messages":"x","max_tokens":"many"})");
+    REQUIRE(odd);  // shapes only routing reads are left to the node to reject
+    CHECK(odd->messages.empty());
+    CHECK(odd->max_tokens == -1);
+  }
+
+  TEST_CASE("usage from the tail of a plain answer and of a stream") {
+    usage_scanner plain;
+    std::string body = R"({"id":"c1","choices":[{"message":{"content":"a \"usage\": {"}}],)"
+                       R"("usage":{"prompt_tokens":40,"completion_tokens":5,"total_tokens":45,"prompt_tokens_details":{"cached_tokens":32}}})";
+    for (std::size_t i = 0; i < body.size(); i += 7) plain.feed(std::string_view(body).substr(i, 7));
+    auto u = plain.result();
+    REQUIRE(u);
+    CHECK(u->prompt_tokens == 40);
+    CHECK(u->completion_tokens == 5);
+    CHECK(u->cached_tokens == 32);
+
+    usage_scanner stream(256);
+    stream.feed("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n");
+    for (int i = 0; i < 100; ++i) stream.feed("data: {\"choices\":[{\"delta\":{\"content\":\"more text\"}}]}\n\n");
+    stream.feed("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3,"
+                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}\n\ndata: [DONE]\n\n");
+    auto s = stream.result();
+    REQUIRE(s);
+    CHECK(s->prompt_tokens == 9);
+    CHECK(s->cached_tokens == 0);
+
+    usage_scanner none;
+    none.feed("data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
+    CHECK_FALSE(none.result());
+  }
+
+  TEST_CASE("SSE framing: events split across reads, comments, multi-line data") {
+    std::string buf = ": keep-alive\n\nevent: snapshot\ndata: {\"a\":1}\n\nevent: kv\ndata: x\ndata: y\n\nevent: kv\nda";
+    auto events = take_sse_events(buf);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].event == "snapshot");
+    CHECK(events[0].data == "{\"a\":1}");
+    CHECK(events[1].data == "x\ny");
+    CHECK(buf == "event: kv\nda");
+    buf += "ta: z\r\n\r\n";
+    CHECK(take_sse_events(buf).empty());  // "\r\n\r\n" alone is not "\n\n"
+    buf = "data: plain\n\n";
+    auto m = take_sse_events(buf);
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].event == "message");
+  }
+
+  TEST_CASE("KV events feed the precise index: snapshot, batches, gap, drop") {
+    routing_config rc;
+    rc.policy = "kv_aware";
+    router routes(rc);
+    auto id = routes.id_of("w0");
+    CHECK(routes.id_of("w0") == id);
+    CHECK(routes.id_of("w1") != id);
+    auto ev = [](std::string e, std::string d) { return sse_event{std::move(e), std::move(d)}; };
+    CHECK(apply_kv_event(ev("snapshot", R"({"seq":3,"model":"m","hashes":["0000000000000001","00000000000000ff"]})"), routes, id) ==
+          kv_apply::snapshot);
+    CHECK(routes.kv_synced(id));
+    CHECK(routes.indexed_blocks(id) == 2);
+    CHECK(apply_kv_event(ev("kv", R"({"seq":4,"stored":["0000000000000002"],"removed":["0000000000000001"]})"), routes, id) ==
+          kv_apply::batch);
+    CHECK(routes.indexed_blocks(id) == 2);
+    CHECK(apply_kv_event(ev("kv", R"({"seq":4,"stored":[],"removed":[]})"), routes, id) == kv_apply::stale);
+    CHECK(apply_kv_event(ev("kv", R"({"seq":9,"stored":[],"removed":[]})"), routes, id) == kv_apply::gap);
+    CHECK(apply_kv_event(ev("kv", R"({"seq":5,"stored":["zz"]})"), routes, id) == kv_apply::bad);
+    CHECK(apply_kv_event(ev("message", "{}"), routes, id) == kv_apply::ignored);
+
+    // The index decides: a prompt whose first blocks node w0 holds goes there.
+    std::vector<std::uint64_t> prompt{0x2, 0xff};  // leading block 0x2 held, then 0xff
+    std::vector<routing::candidate> cands(2);
+    cands[0].node_index = 0;
+    cands[0].name = "w0";
+    cands[1].node_index = 1;
+    cands[1].name = "w1";
+    std::vector<routing::node_id> ids{id, routes.id_of("w1")};
+    std::vector<candidate_prompt> prompts{{&prompt, true, 16}, {&prompt, true, 16}};
+    routing::route_request req;
+    req.model = "m";
+    req.prompt_tokens = 40;
+    req.prompt_blocks = 2;
+    auto d = routes.decide(cands, ids, prompts, req);
+    REQUIRE(d.index);
+    CHECK(*d.index == 0);
+    CHECK(d.matched_blocks == 2);
+    CHECK(d.matched_tokens == 32);
+
+    routes.drop(id);
+    CHECK_FALSE(routes.kv_synced(id));
+    CHECK(routes.indexed_blocks(id) == 0);
+  }
+}
