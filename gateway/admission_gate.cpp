@@ -52,7 +52,8 @@ void admission_gate::wake_locked(const std::vector<routing::ticket>& tickets, bo
   }
 }
 
-asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const routing::admission_request& request) {
+asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const routing::admission_request& request,
+                                                                          const std::function<void()>& on_queued) {
   const auto started = clock::now();
   std::shared_ptr<waiter> w;
   routing::ticket id = 0;
@@ -68,6 +69,7 @@ asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const 
     w = std::make_shared<waiter>(co_await asio::this_coro::executor);
     waiters_.emplace(id, w);
   }
+  if (on_queued) on_queued();
   auto waited_ms = [&] { return std::chrono::duration<double, std::milli>(clock::now() - started).count(); };
   for (;;) {
     w->timer.expires_at(deadline);

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,7 +30,9 @@ class admission_gate {
   };
   // Admitted at once or after waiting in the lane's queue; else the error to answer with
   // (429 rate_limited / queue_full with Retry-After, 503 shed / queue_timeout).
-  boost::asio::awaitable<http::result<pass>> admit(const routing::admission_request& request);
+  // `on_queued` runs (on the caller's thread) when the request has to wait.
+  boost::asio::awaitable<http::result<pass>> admit(const routing::admission_request& request,
+                                                   const std::function<void()>& on_queued = {});
   // An admitted request ended; actual_tokens: prompt + completion from usage, < 0 unknown.
   void finish(routing::ticket id, std::int64_t actual_tokens);
   void set_capacity(std::size_t max_in_flight_total);

@@ -100,14 +100,16 @@ std::int64_t estimated_tokens(const inference_context& c) {
 // Phase: admission through the lane (may wait in its queue).
 boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, gateway_metrics& metrics) {
   routing::admission_request req{c.lane, c.key.tenant, estimated_tokens(c)};
-  auto got = co_await c.snap->gate->admit(req);
+  const auto started = steady::now();
+  auto got = co_await c.snap->gate->admit(req, [&] { metrics.admission(c.lane, "queued"); });
   if (!got) {
+    c.pass.queue_wait_ms = ms_since(started);  // a queue timeout waited that long
     metrics.admission(c.lane, got.err().code());
     co_return got.err();
   }
   c.pass = *got;
   c.admitted = true;
-  metrics.admission(c.lane, c.pass.queue_wait_ms > 0 ? "queued" : "admitted");
+  metrics.admission(c.lane, "admitted");
   metrics.queue_wait(c.lane, c.pass.queue_wait_ms / 1000.0);
   co_return std::nullopt;
 }

@@ -32,6 +32,18 @@
 //       close-after-response      answer normally with "Connection: close"
 // `--behavior B` (or /_control {"behavior":B}) sets the default for requests without the header.
 //
+// `--kind K` adds the load endpoints of a real server of that kind, in its format (the gateway
+// polls them; values come from /_control {"load": {...}}, running defaulting to the API requests
+// in progress):
+//   llamacpp   GET /metrics (llamacpp:requests_processing, requests_deferred, prompt_tokens_total,
+//              prompt_tokens_seconds, tokens_predicted_total) and GET /slots ([{id, n_ctx, is_processing}])
+//   vllm       GET /metrics (vllm:num_requests_running / waiting, vllm:kv_cache_usage_perc, with
+//              a model_name label)
+//   ollama     GET /api/ps ({"models":[{"name","model","size","digest","details","expires_at","size_vram"}]})
+//   laneway    GET /load (the worker's JSON) and GET /v1/kv/events (SSE: a `snapshot` of
+//              load.kv_hashes, then a `kv` batch per /_control {"kv": {"stored": [...], "removed": [...]}});
+//              /_control {"kv_disconnect": true} ends every event stream
+//
 // Observability (these two paths never count in `requests`):
 //   GET  /_stats     {requests, requests_by_path, connections, open_connections, active_streams,
 //                     completed_streams, aborted_streams, reset_streams, aborted_requests, held,
@@ -65,6 +77,7 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: 'fake-model' },
     name: { type: 'string', default: 'fake' },
     behavior: { type: 'string', default: 'normal' },
+    kind: { type: 'string', default: 'openai' },
     'exit-on-stdin-close': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -88,7 +101,13 @@ const state = {
   behavior: args.behavior,
   health: 200, // number or 'hang'
   held: new Set(), // functions that finish a held request
+  kind: args.kind,
+  load: {}, // /_control {"load": {...}}: values the load endpoints report
+  kvSeq: 0,
+  kvHashes: new Set(),
+  kvStreams: new Set(),
 };
+let apiInProgress = 0;
 
 function freshCounters() {
   return {
@@ -339,6 +358,10 @@ function parseBehavior(req) {
 }
 
 async function handleApi(req, res, path, kind, entry) {
+  apiInProgress += 1;
+  res.on('close', () => {
+    apiInProgress -= 1;
+  });
   let raw;
   try {
     raw = await readBody(req);
@@ -499,6 +522,98 @@ function cutJson(res, obj, t) {
   res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket && res.socket.destroy());
 }
 
+// ---- load endpoints of the real server kinds (--kind) ----------------------------------------
+
+function loadValue(key, fallback) {
+  return key in state.load ? state.load[key] : fallback;
+}
+
+function sendText(res, status, text) {
+  res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+// True when `path` is a load endpoint of this server's kind (and it was answered).
+function serveLoadEndpoint(req, res, path) {
+  const running = loadValue('running', apiInProgress);
+  const waiting = loadValue('waiting', 0);
+  const model = state.models[0] ?? 'fake-model';
+  if (state.kind === 'llamacpp' && path === '/metrics') {
+    sendText(res, 200, [
+      '# HELP llamacpp:prompt_tokens_total Number of prompt tokens processed.',
+      '# TYPE llamacpp:prompt_tokens_total counter',
+      `llamacpp:prompt_tokens_total ${loadValue('prompt_tokens_total', 0)}`,
+      '# HELP llamacpp:prompt_tokens_seconds Average prompt throughput in tokens/s.',
+      '# TYPE llamacpp:prompt_tokens_seconds gauge',
+      `llamacpp:prompt_tokens_seconds ${loadValue('prefill_tokens_per_s', 0)}`,
+      '# TYPE llamacpp:tokens_predicted_total counter',
+      `llamacpp:tokens_predicted_total ${loadValue('tokens_predicted_total', 0)}`,
+      '# HELP llamacpp:requests_processing Number of requests processing.',
+      '# TYPE llamacpp:requests_processing gauge',
+      `llamacpp:requests_processing ${running}`,
+      '# HELP llamacpp:requests_deferred Number of requests deferred.',
+      '# TYPE llamacpp:requests_deferred gauge',
+      `llamacpp:requests_deferred ${waiting}`,
+      '',
+    ].join('\n'));
+    return true;
+  }
+  if (state.kind === 'llamacpp' && path === '/slots') {
+    const n = loadValue('slots', 4);
+    const slots = [];
+    for (let i = 0; i < n; i++) slots.push({ id: i, id_task: -1, n_ctx: 4096, speculative: false, is_processing: i < running });
+    sendJson(res, 200, slots);
+    return true;
+  }
+  if (state.kind === 'vllm' && path === '/metrics') {
+    const l = `{model_name="${model}"}`;
+    sendText(res, 200, [
+      '# HELP vllm:num_requests_running Number of requests in model execution batches.',
+      '# TYPE vllm:num_requests_running gauge',
+      `vllm:num_requests_running${l} ${Number(running).toFixed(1)}`,
+      '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
+      '# TYPE vllm:num_requests_waiting gauge',
+      `vllm:num_requests_waiting${l} ${Number(waiting).toFixed(1)}`,
+      '# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.',
+      '# TYPE vllm:kv_cache_usage_perc gauge',
+      `vllm:kv_cache_usage_perc${l} ${loadValue('kv_usage', 0)}`,
+      '# TYPE vllm:prompt_tokens_total counter',
+      `vllm:prompt_tokens_total${l} ${loadValue('prompt_tokens_total', 0)}`,
+      '',
+    ].join('\n'));
+    return true;
+  }
+  if (state.kind === 'ollama' && path === '/api/ps') {
+    sendJson(res, 200, {
+      models: loadValue('loaded', state.models).map((name) => ({
+        name, model: name, size: 5137025024, digest: '365c0bd3c000a25d28ddbf732fe1c6add414de7275464c4e4d1c3b5fcb5d8ad1',
+        details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '8.0B', quantization_level: 'Q4_0' },
+        expires_at: '2030-06-04T14:38:31.83753-07:00', size_vram: 5137025024,
+      })),
+    });
+    return true;
+  }
+  if (state.kind === 'laneway' && path === '/load') {
+    const total = loadValue('kv_blocks_total', 1024);
+    sendJson(res, 200, {
+      model, model_fingerprint: '00000000000000aa', backend: 'fake', running, waiting,
+      max_seqs: loadValue('max_seqs', 8), max_model_len: 4096, kv_blocks_total: total,
+      kv_blocks_free: loadValue('kv_blocks_free', total), kv_blocks_cached: state.kvHashes.size, block_size: 16,
+      hash_seed: loadValue('hash_seed', '0000000000005eed'), kv_events_seq: state.kvSeq,
+      prefill_tokens_per_s: loadValue('prefill_tokens_per_s', 0), decode_tokens_per_s: 0, draining: false,
+    });
+    return true;
+  }
+  if (state.kind === 'laneway' && path === '/v1/kv/events') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write(`event: snapshot\ndata: ${JSON.stringify({ seq: state.kvSeq, model, block_size: 16, hash_seed: '0000000000005eed', hashes: [...state.kvHashes] })}\n\n`);
+    state.kvStreams.add(res);
+    res.on('close', () => state.kvStreams.delete(res));
+    return true;
+  }
+  return false;
+}
+
 // ---- control plane --------------------------------------------------------------------------
 
 function statsBody() {
@@ -558,6 +673,26 @@ async function handleControl(req, res) {
     }
     state.models = obj.models.map(String);
   }
+  if ('load' in obj) {
+    if (obj.load === null || typeof obj.load !== 'object') {
+      return sendError(res, 400, 'load must be an object', 'invalid_request_error', 'bad_control');
+    }
+    state.load = { ...state.load, ...obj.load };
+    if (Array.isArray(obj.load.kv_hashes)) state.kvHashes = new Set(obj.load.kv_hashes);
+  }
+  if (obj.kv) {
+    const stored = (obj.kv.stored ?? []).map(String);
+    const removed = (obj.kv.removed ?? []).map(String);
+    for (const h of stored) state.kvHashes.add(h);
+    for (const h of removed) state.kvHashes.delete(h);
+    state.kvSeq += 1;
+    const ev = `event: kv\ndata: ${JSON.stringify({ seq: state.kvSeq, stored, removed })}\n\n`;
+    for (const s of state.kvStreams) s.write(ev);
+  }
+  if (obj.kv_disconnect) {
+    for (const s of state.kvStreams) s.destroy();
+    state.kvStreams.clear();
+  }
   if (obj.release) {
     const all = [...state.held];
     released = all.length;
@@ -606,6 +741,7 @@ const server = http.createServer({ noDelay: true }, (req, res) => {
       data: state.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
     });
   }
+  if (method === 'GET' && serveLoadEndpoint(req, res, path)) return;
   const kinds = { '/v1/chat/completions': 'chat', '/v1/completions': 'completion', '/v1/embeddings': 'embeddings' };
   if (kinds[path]) {
     if (method !== 'POST') return sendError(res, 405, 'use POST', 'invalid_request_error', 'method_not_allowed');

@@ -327,12 +327,13 @@ export function runLaneway(args, opts) {
 
 // ---- fake upstream ---------------------------------------------------------------------------
 
-// Starts fake_upstream.mjs. opts: {name, models: [..], behavior, host}.
+// Starts fake_upstream.mjs. opts: {name, models: [..], behavior, host, kind}.
 export async function startUpstream(opts = {}) {
   const name = opts.name ?? 'fake';
   const args = [FAKE_UPSTREAM, '--port', '0', '--host', opts.host ?? '127.0.0.1', '--name', name, '--exit-on-stdin-close'];
   if (opts.models) args.push('--models', [].concat(opts.models).join(','));
   if (opts.behavior) args.push('--behavior', opts.behavior);
+  if (opts.kind) args.push('--kind', opts.kind);
   const proc = new Proc(process.execPath, args, { label: `upstream:${name}` });
   const line = await proc.waitForLine((l) => parseJsonLine(l)?.event === 'listening', 10000, 'stdout');
   const info = parseJsonLine(line);
@@ -536,8 +537,9 @@ export async function startCluster({ nodes = [{ name: 'a' }], waitAllHealthy = t
 
 // Starts `laneway worker --port 0 ARGS...` (the bundled model unless args give -m), waits for
 // its `listening` line and GET /health == 200. Returns {port, url, proc, logs, load(), metric()}.
-export async function startWorker({ args = [], env = {}, label = 'worker', readyTimeoutMs = 20000 } = {}) {
-  const proc = new Proc(LANEWAY_BIN, ['worker', '--port', '0', '--threads', '1', ...args], { label, env });
+// `port` (default 0: a free one) restarts a worker where an earlier one listened.
+export async function startWorker({ args = [], env = {}, label = 'worker', readyTimeoutMs = 20000, port: want = 0 } = {}) {
+  const proc = new Proc(LANEWAY_BIN, ['worker', '--port', String(want), '--threads', '1', ...args], { label, env });
   const line = await proc.waitForLine((l) => parseJsonLine(l)?.msg === 'listening', readyTimeoutMs, 'stderr');
   const m = /:(\d+)$/.exec(String(parseJsonLine(line).address));
   if (!m) throw new Error(`cannot read a port from ${line}`);
