@@ -37,11 +37,27 @@ batch_result precise_index::apply_batch(node_id node, std::uint64_t seq, std::sp
 
 void precise_index::drop_node(node_id node) { nodes_.erase(node); }
 
+void precise_index::add_in_flight(node_id node, std::span<const block_hash> hashes) {
+  node_entry& entry = nodes_[node];
+  for (auto h : hashes) ++entry.in_flight[h];
+}
+
+void precise_index::remove_in_flight(node_id node, std::span<const block_hash> hashes) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return;  // dropped meanwhile: nothing left to remove
+  auto& counts = it->second.in_flight;
+  for (auto h : hashes) {
+    auto c = counts.find(h);
+    if (c != counts.end() && --c->second == 0) counts.erase(c);
+  }
+}
+
 std::size_t precise_index::leading_blocks(node_id node, std::span<const block_hash> hashes) const {
   auto it = nodes_.find(node);
   if (it == nodes_.end()) return 0;
+  const node_entry& entry = it->second;
   std::size_t n = 0;
-  while (n < hashes.size() && it->second.hashes.contains(hashes[n])) ++n;
+  while (n < hashes.size() && (entry.hashes.contains(hashes[n]) || entry.in_flight.contains(hashes[n]))) ++n;
   return n;
 }
 

@@ -50,7 +50,14 @@ class precise_index {
   // Forgets the node (ejected, removed from config, or its stream lost before a resync).
   void drop_node(node_id node);
 
-  // Leading blocks of `hashes` the node holds; 0 for an unknown node.
+  // Prompts sent to the node whose prefill has not finished yet: their blocks will be stored in
+  // a moment, so requests sharing them count them as held (else a burst for a new prefix looks
+  // uncached everywhere and spreads over every node). Reference-counted; remove when the first
+  // token arrives or the request fails. Bound: the blocks of the requests in flight.
+  void add_in_flight(node_id node, std::span<const block_hash> hashes);
+  void remove_in_flight(node_id node, std::span<const block_hash> hashes);
+
+  // Leading blocks of `hashes` the node holds or is computing (in flight); 0 for an unknown node.
   std::size_t leading_blocks(node_id node, std::span<const block_hash> hashes) const;
   bool holds(node_id node, block_hash hash) const;
   // True once a snapshot was applied and the node not dropped since (else: resync needed).
@@ -64,6 +71,7 @@ class precise_index {
     std::unordered_set<block_hash> hashes;
     std::uint64_t seq = 0;       // last batch applied (or the snapshot's)
     bool synced = false;         // a snapshot was applied
+    std::unordered_map<block_hash, int> in_flight;  // hash -> prompts in prefill carrying it
   };
   void insert_bounded(node_entry& entry, block_hash hash);
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "gateway/gateway_command.hpp"
+#include "routing/sim/sim_command.hpp"
 #ifdef LANEWAY_HAVE_ENGINE
 #include "backends/engine/commands.hpp"
 #endif
@@ -23,6 +24,7 @@ struct subcommand {
 const subcommand commands[] = {
     {"gateway", "run the OpenAI-compatible gateway in front of nodes (-c FILE | --node URL)",
      laneway::gateway::gateway_command},
+    LANEWAY_SIM_COMMANDS
 #ifdef LANEWAY_HAVE_WORKER
     LANEWAY_WORKER_COMMANDS
 #endif
