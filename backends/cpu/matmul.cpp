@@ -293,8 +293,13 @@ void matmul(const weight_view& w, const float* x, int64_t n_tokens, float* y, th
 }
 
 void matmul_multi(std::span<const matmul_out> outs, const float* x, int64_t n_tokens, thread_pool& pool) {
-  assert(outs.size() <= max_outs);
   if (outs.empty() || n_tokens <= 0) return;
+  if (outs.size() > max_outs) {  // more than one call's worth: in slices (not used by the engine)
+    for (size_t i = 0; i < outs.size(); i += max_outs) {
+      matmul_multi(outs.subspan(i, std::min(max_outs, outs.size() - i)), x, n_tokens, pool);
+    }
+    return;
+  }
   // Group the outputs by activation format (mixed-type models can pair e.g. Q8_0 with Q4_K).
   for (dtype act : {dtype::f32, dtype::q8_0, dtype::q8_k}) {
     matmul_out same[max_outs];

@@ -47,7 +47,7 @@ struct matmul_out {
 // Several matrices applied to the same input (q/k/v; gate/up), as if matmul were called for
 // each: the activations are quantized once per activation format and the row chunks of all
 // the matrices share one parallel_for (one pool sync instead of one per matrix). Every
-// outs[i].w.n_in must be the same; at most 8 outputs.
+// outs[i].w.n_in must be the same (more than 8 outputs are done 8 at a time).
 void matmul_multi(std::span<const matmul_out> outs, const float* x, int64_t n_tokens, thread_pool& pool);
 
 }  // namespace laneway::cpu

@@ -154,6 +154,8 @@ TEST_CASE("matmul_multi: several matrices of one input equal separate matmuls") 
       {{dtype::q8_0, 64}, {dtype::q8_0, 24}, {dtype::q8_0, 24}},
       {{dtype::q4_0, 40}, {dtype::q4_0, 40}},
       {{dtype::q8_0, 16}, {dtype::q4_k, 9}, {dtype::f16, 8}, {dtype::q6_k, 33}},
+      {{dtype::q8_0, 8}, {dtype::q8_0, 9}, {dtype::q4_0, 8}, {dtype::q8_0, 1}, {dtype::q8_0, 16},
+       {dtype::q4_0, 3}, {dtype::q8_0, 8}, {dtype::q8_0, 24}, {dtype::q4_0, 8}, {dtype::q8_0, 5}},  // > 8
   };
   thread_pool pool(2);
   for (int64_t n_tokens : {1, 3, 9}) {
