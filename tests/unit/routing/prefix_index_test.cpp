@@ -55,6 +55,23 @@ TEST_SUITE("routing") {
     }
   }
 
+  TEST_CASE("precise: prompts in prefill count as held until their first token") {
+    precise_index index;
+    index.apply_snapshot(0, 0, std::vector<block_hash>{1});
+    const std::vector<block_hash> p = {1, 2, 3};
+    CHECK(index.leading_blocks(0, p) == 1);
+    index.add_in_flight(0, p);
+    index.add_in_flight(0, p);
+    CHECK(index.leading_blocks(0, p) == 3);
+    index.remove_in_flight(0, p);
+    CHECK(index.leading_blocks(0, p) == 3);  // the second one still computes them
+    index.remove_in_flight(0, p);
+    CHECK(index.leading_blocks(0, p) == 1);
+    index.add_in_flight(0, p);
+    index.apply_snapshot(0, 5, std::vector<block_hash>{});  // a resync keeps what is in flight
+    CHECK(index.leading_blocks(0, p) == 3);
+  }
+
   TEST_CASE("precise: nodes are independent and the per-node bound holds") {
     precise_index index(3);
     const std::vector<block_hash> many = {1, 2, 3, 4, 5}, none;
