@@ -7,7 +7,7 @@
 //   3. TTFT of short requests while a long prompt is being prefilled (chunked prefill at work),
 //      against the same short requests on an idle worker, and /health latency meanwhile.
 // Usage: bench_worker.mjs [--model FILE] [--threads 2] [--concurrency 1,2,4,8] [--tokens 64]
-//        [--pairs 3] [--json] [--smoke]   (LANEWAY_BIN: the laneway binary)
+//        [--rounds 5] [--pairs 3] [--json] [--smoke]   (LANEWAY_BIN: the laneway binary)
 // Without --model it makes a ~100M-parameter qwen2-shaped Q8_0 model with `laneway mkmodel`.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +30,8 @@ const threads = opt('threads', '2');
 const levels = opt('concurrency', smoke ? '1,2' : '1,2,4,8').split(',').map(Number);
 const genTokens = Number(opt('tokens', smoke ? '8' : '64'));
 const pairs = Number(opt('pairs', smoke ? '1' : '3'));
-const systemWords = smoke ? 60 : 700;
+const rounds = Number(opt('rounds', smoke ? '1' : '5'));
+const systemWords = smoke ? 60 : 980;
 
 function log(...a) {
   if (!json) console.log(...a);
@@ -132,19 +133,26 @@ function text(seed, n) {
 const short = (i, extra = {}) => ({ messages: [{ role: 'user', content: `Item ${i}: ${text(i + 1000, 6)}` }],
   max_tokens: genTokens, temperature: 0, ignore_eos: true, ...extra });
 
+// Levels alternate within each round (1, 2, 4, 8, 1, 2, 4, 8, ...), so a burst of load from
+// elsewhere on the machine hits every level alike; per level the median over rounds, and the
+// ratio to one stream per round (median of those too).
 async function decodeScaling(port) {
-  const rows = [];
   await Promise.all([0, 1].map((i) => stream(port, short(i))));  // warm-up
-  for (const c of levels) {
-    const t0 = performance.now();
-    const rs = await Promise.all(Array.from({ length: c }, (_, i) => stream(port, short(100 + c * 10 + i))));
-    const wall = (performance.now() - t0) / 1000;
-    const tokens = rs.reduce((a, r) => a + r.tokens, 0);
-    rows.push({ test: 'decode', concurrency: c, tokens, seconds: wall, tokens_per_s: tokens / wall });
+  const runs = new Map(levels.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of levels) {
+      const t0 = performance.now();
+      const rs = await Promise.all(Array.from({ length: c }, (_, i) => stream(port, short(100 + round * 100 + c * 10 + i))));
+      const wall = (performance.now() - t0) / 1000;
+      runs.get(c).push(rs.reduce((a, r) => a + r.tokens, 0) / wall);
+    }
   }
-  const base = rows[0].tokens_per_s;
-  for (const r of rows) r.vs_one = r.tokens_per_s / base;
-  return rows;
+  const one = runs.get(levels[0]);
+  return levels.map((c) => {
+    const xs = runs.get(c);
+    return { test: 'decode', concurrency: c, rounds, tokens_per_s: median(xs), runs: xs,
+      vs_one: median(xs.map((x, i) => x / one[i])) };
+  });
 }
 
 async function prefixTtft(port) {
@@ -186,8 +194,8 @@ const w = await startWorker(model);
 try {
   log(`model ${model} (${(fs.statSync(model).size / 1048576).toFixed(1)} MiB), worker threads ${threads}, ${os.cpus().length} CPUs`);
   const decode = await decodeScaling(w.port);
-  log('\nconcurrent streams | generated tokens | seconds | aggregate tok/s | vs 1 stream');
-  for (const r of decode) log(`${String(r.concurrency).padStart(18)} | ${String(r.tokens).padStart(16)} | ${r.seconds.toFixed(2).padStart(7)} | ${r.tokens_per_s.toFixed(1).padStart(15)} | ${r.vs_one.toFixed(2)}x`);
+  log(`\nconcurrent streams | aggregate tok/s (median of ${rounds}) | vs 1 stream (median of per-round ratios) | runs`);
+  for (const r of decode) log(`${String(r.concurrency).padStart(18)} | ${r.tokens_per_s.toFixed(1).padStart(30)} | ${r.vs_one.toFixed(2).padStart(40)}x | ${r.runs.map((x) => x.toFixed(0)).join(' ')}`);
   const prefix = await prefixTtft(w.port);
   log('\npair | prompt tokens | cached | cold TTFT ms | warm TTFT ms | warm/cold');
   for (const r of prefix) log(`${String(r.pair).padStart(4)} | ${String(r.prompt_tokens).padStart(13)} | ${String(r.cached_tokens).padStart(6)} | ${r.cold_ttft_ms.toFixed(1).padStart(12)} | ${r.warm_ttft_ms.toFixed(1).padStart(12)} | ${r.ratio.toFixed(3)}`);
