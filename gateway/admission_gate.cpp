@@ -17,7 +17,7 @@ using clock = routing::admission_controller::clock;
 struct admission_gate::waiter {
   explicit waiter(asio::any_io_executor ex) : timer(ex) {}
   asio::steady_timer timer;
-  enum class state { pending, admitted, timed_out } s = state::pending;
+  enum class state { pending, admitted, timed_out, cancelled } s = state::pending;
 };
 
 admission_gate::admission_gate(std::vector<routing::lane_config> lanes, std::size_t capacity)
@@ -53,7 +53,7 @@ void admission_gate::wake_locked(const std::vector<routing::ticket>& tickets, bo
 }
 
 asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const routing::admission_request& request,
-                                                                          const std::function<void()>& on_queued) {
+                                                                          const std::function<void(routing::ticket)>& on_queued) {
   const auto started = clock::now();
   std::shared_ptr<waiter> w;
   routing::ticket id = 0;
@@ -69,7 +69,7 @@ asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const 
     w = std::make_shared<waiter>(co_await asio::this_coro::executor);
     waiters_.emplace(id, w);
   }
-  if (on_queued) on_queued();
+  if (on_queued) on_queued(id);
   auto waited_ms = [&] { return std::chrono::duration<double, std::milli>(clock::now() - started).count(); };
   for (;;) {
     w->timer.expires_at(deadline);
@@ -83,11 +83,23 @@ asio::awaitable<http::result<admission_gate::pass>> admission_gate::admit(const 
     if (w->s == waiter::state::pending) continue;
     waiters_.erase(id);
     if (w->s == waiter::state::admitted) co_return pass{id, waited_ms()};
+    if (w->s == waiter::state::cancelled) co_return http::make_error(http::error_kind::bad_request, "the client left while queued");
     routing::admission_outcome timed_out;
     timed_out.reason = routing::reject_reason::queue_timeout;
     timed_out.retry_after_s = 1;
     co_return rejection_error(timed_out, request.lane);
   }
+}
+
+bool admission_gate::cancel(routing::ticket id) {
+  std::lock_guard lock(mutex_);
+  auto it = waiters_.find(id);
+  if (it == waiters_.end() || it->second->s != waiter::state::pending) return false;
+  if (!controller_.cancel(id, clock::now())) return false;
+  auto w = it->second;
+  w->s = waiter::state::cancelled;
+  asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  return true;
 }
 
 void admission_gate::finish(routing::ticket id, std::int64_t actual_tokens) {

@@ -30,9 +30,12 @@ class admission_gate {
   };
   // Admitted at once or after waiting in the lane's queue; else the error to answer with
   // (429 rate_limited / queue_full with Retry-After, 503 shed / queue_timeout).
-  // `on_queued` runs (on the caller's thread) when the request has to wait.
+  // `on_queued(ticket)` runs (on the caller's thread) when the request has to wait; cancel(ticket)
+  // then ends the wait (the client left): admit returns an error the caller does not answer with.
   boost::asio::awaitable<http::result<pass>> admit(const routing::admission_request& request,
-                                                   const std::function<void()>& on_queued = {});
+                                                   const std::function<void(routing::ticket)>& on_queued = {});
+  // A queued request's client left: out of the queue, its tokens refunded. Safe from any thread.
+  bool cancel(routing::ticket id);
   // An admitted request ended; actual_tokens: prompt + completion from usage, < 0 unknown.
   void finish(routing::ticket id, std::int64_t actual_tokens);
   void set_capacity(std::size_t max_in_flight_total);

@@ -97,11 +97,38 @@ std::int64_t estimated_tokens(const inference_context& c) {
   return c.prompt_tokens + out;
 }
 
-// Phase: admission through the lane (may wait in its queue).
-boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, gateway_metrics& metrics) {
+// Phase: admission through the lane (may wait in its queue). While it waits, the client socket
+// is watched: a client that closes its connection leaves the queue at once (`client_gone`).
+boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, http::exchange& ex,
+                                                         gateway_metrics& metrics, bool& client_gone) {
   routing::admission_request req{c.lane, c.key.tenant, estimated_tokens(c)};
   const auto started = steady::now();
-  auto got = co_await c.snap->gate->admit(req, [&] { metrics.admission(c.lane, "queued"); });
+  auto gone = std::make_shared<bool>(false);
+  bool watching = false;
+  auto on_queued = [&, gone](routing::ticket id) {
+    metrics.admission(c.lane, "queued");
+    watching = true;
+    auto& socket = ex.stream.socket();
+    socket.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                      [gate = c.snap->gate, id, gone, &socket](const boost::system::error_code& ec) {
+                        if (ec == boost::asio::error::operation_aborted) return;
+                        boost::system::error_code aec;
+                        if (!ec && socket.available(aec) > 0 && !aec) return;  // pipelined bytes: not a close
+                        *gone = true;
+                        gate->cancel(id);
+                      });
+  };
+  auto got = co_await c.snap->gate->admit(req, on_queued);
+  if (watching) {
+    boost::system::error_code ignored;
+    ex.stream.socket().cancel(ignored);
+  }
+  if (*gone && !got) {
+    client_gone = true;
+    c.pass.queue_wait_ms = ms_since(started);
+    metrics.admission(c.lane, "client_disconnect");
+    co_return got.err();
+  }
   if (!got) {
     c.pass.queue_wait_ms = ms_since(started);  // a queue timeout waited that long
     metrics.admission(c.lane, got.err().code());
@@ -198,6 +225,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   const auto& config = *c.snap->config;
   const std::string target(ex.req.target());
   std::optional<http::error> failure;
+  bool client_gone = false;  // left while queued: nothing to answer
 
   // Phase: the fields routing needs, the key (checked in handle()), the lane.
   auto fields = read_inference_fields(ex.req.body());
@@ -219,7 +247,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   // Phases: prompt plan, admission.
   if (!failure) {
     plan_prompt(c, state_.tokenizers());
-    failure = co_await admit(c, metrics_);
+    failure = co_await admit(c, ex, metrics_, client_gone);
   }
 
   // The request as the nodes get it: built once, Host and target set per attempt.
@@ -298,7 +326,12 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
     metrics_.cached_tokens(c.node, c.decision.matched_tokens, c.usage->cached_tokens);
   if (c.admitted) c.snap->gate->finish(c.pass.id, actual_tokens);
 
-  if (failure) {
+  if (client_gone) {
+    metrics_.client_disconnect();
+    ex.keep_alive = false;
+    c.status = 499;  // nginx's "client closed request": nothing was answered
+    c.error = "client_disconnect";
+  } else if (failure) {
     c.status = failure->status();
     c.error = failure->code();
     co_await http::write_error(ex, *failure);

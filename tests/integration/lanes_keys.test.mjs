@@ -141,4 +141,24 @@ describe('keys and lanes', () => {
     assert.ok((await gw.metric('laneway_lane_queue_wait_seconds_count', { lane: 'batch' })) >= 2);
     assert.equal(await gw.metric('laneway_lane_admissions_total', { lane: 'batch', result: 'queue_timeout' }), 1);
   });
+
+  test('a client that leaves while queued leaves the queue at once', async () => {
+    const first = request(`${gw.url}${CHAT}`, {
+      json: chatBody('m'), headers: { ...auth('sk-batch'), 'x-fake-behavior': 'hold-after-first' }, timeoutMs: 20000,
+    });
+    await up.waitHeld(1);
+    const queued = () => gw.metric('laneway_lane_admissions_total', { lane: 'batch', result: 'queued' });
+    const before = await queued();
+    const leaving = request(`${gw.url}${CHAT}`, { json: chatBody('m'), headers: auth('sk-batch'), timeoutMs: 150 });
+    await assert.rejects(leaving);  // the client gives up after 150 ms and closes its connection
+    assert.equal(await queued(), before + 1);
+    await waitFor(async () => (await gw.metric('laneway_lane_admissions_total', { lane: 'batch', result: 'client_disconnect' })) === 1,
+      2000, 'the waiter removed when its client left (well before queue_timeout)');
+    // Its place is free: the next one waits instead of a 429 queue_full.
+    const next = request(`${gw.url}${CHAT}`, { json: chatBody('m'), headers: auth('sk-batch') });
+    await waitFor(async () => (await queued()) === before + 2, 2000, 'the next request queued');
+    await up.control({ release: true });
+    assert.equal((await first).status, 200);
+    assert.equal((await next).status, 200);
+  });
 });

@@ -108,3 +108,36 @@ TEST_SUITE("gateway") {
     CHECK(b.got->err().retry_after_s >= 1);
   }
 }
+
+TEST_SUITE("gateway") {
+  TEST_CASE("cancel takes a waiter out of the queue at once") {
+    asio::io_context ioc;
+    admission_gate gate({lane("q", 1, 1, 5000)}, 0);
+    outcome a, b, c;
+    routing::ticket queued_id = 0;
+    spawn_admit(ioc, gate, "q", a);
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          b.got.emplace(co_await gate.admit({"q", "t", 10}, [&](routing::ticket id) { queued_id = id; }));
+        },
+        asio::detached);
+    ioc.run_for(std::chrono::milliseconds(20));
+    REQUIRE(queued_id != 0);
+    CHECK(gate.cancel(queued_id));
+    CHECK_FALSE(gate.cancel(queued_id));
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(20));
+    REQUIRE(b.got);
+    CHECK_FALSE(b.got->ok());
+    spawn_admit(ioc, gate, "q", c);  // the freed queue place is usable
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(20));
+    CHECK_FALSE(c.got);
+    gate.finish(a.got->value().id, -1);
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(20));
+    REQUIRE(c.got);
+    CHECK(c.got->ok());
+  }
+}
