@@ -183,6 +183,92 @@ std::optional<std::size_t> choose(inference_context& c, router& routes, const st
   return candidates[*c.decision.index].node_index;
 }
 
+// Phase: the body's fields, the key's grant (checked in proxy::handle) and the lane.
+std::optional<http::error> read_request(const http::exchange& ex, inference_context& c, const std::string& target) {
+  std::optional<http::error> failure;
+  auto fields = read_inference_fields(ex.req.body());
+  if (!fields) failure = fields.err();
+  else c.fields = std::move(*fields);
+  if (auto key = authenticate(ex, c.snap->keys)) c.key = *key;
+  if (!failure) {
+    lane_request lr{c.snap->keys.required() ? &c.key : nullptr, ex.req["X-Lane"], c.fields.model,
+                    std::string_view(target).substr(0, target.find('?'))};
+    auto lane = c.snap->lanes.classify(lr);
+    if (!lane) failure = lane.err();
+    else {
+      c.lane = c.snap->lanes.lanes()[*lane].name;
+      c.context_budget = static_cast<std::int64_t>(c.snap->lanes.lanes()[*lane].context_budget);
+    }
+  }
+  if (c.lane.empty()) c.lane = c.snap->lanes.lanes().front().name;
+  return failure;
+}
+
+// Phases: choose a node, forward; another node only while nothing reached the client. The
+// router learns what was sent where (pending prefill, KV reservation, approximate blocks).
+boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange& ex, inference_context& c, runtime& state,
+                                                                 gateway_metrics& metrics, upstream_request& up,
+                                                                 const std::string& target, const std::string& session,
+                                                                 usage_scanner& usage) {
+  std::vector<node*> tried;
+  const auto& config = *c.snap->config;
+  const int max_attempts = 1 + config.upstream.retries;
+  std::optional<http::error> failure;
+  for (bool keep_routing = true; keep_routing;) {
+    bool any_serves = false;
+    std::size_t n_routable = 0;
+    auto pick = choose(c, state.routes(), tried, n_routable, any_serves, session);
+    metrics.decision(state.routes().policy_name(), c.reason);
+    if (!pick) {
+      if (tried.empty()) {
+        failure = !any_serves ? http::make_error(http::error_kind::model_not_found, "model '" + c.fields.model + "' is not served by any node", "model")
+                  : n_routable == 0 ? http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + c.fields.model + "'")
+                                    : http::make_error(http::error_kind::no_healthy_node, "every node serving model '" + c.fields.model + "' is at its KV contract");
+      }
+      break;  // after failed attempts, `failure` holds the last attempt's error
+    }
+    node& chosen = *c.snap->nodes[*pick];
+    const candidate_prompt& prompt = c.node_prompts[*pick];
+    tried.push_back(&chosen);
+    ++c.attempts;
+    c.node = chosen.name();
+    up.target(chosen.config().url.prefix + target);
+
+    const std::int64_t uncached = std::max<std::int64_t>(0, c.prompt_tokens - c.decision.matched_tokens);
+    bool head_seen = false;
+    attempt_context ctx{config.upstream, metrics, c.attempts < max_attempts && n_routable > 1, &usage,
+                        [&] {
+                          head_seen = true;
+                          state.routes().on_first_byte(chosen.routing_id(), uncached);
+                        }};
+    c.stats = {};
+    usage = usage_scanner{};
+    state.routes().on_sent(chosen.routing_id(), prompt, uncached, c.context_budget);
+    chosen.add_in_flight(1);
+    auto result = co_await forward_once(ex, chosen, up, ctx, c.stats);
+    chosen.add_in_flight(-1);
+    if (!head_seen) state.routes().on_first_byte(chosen.routing_id(), uncached);
+    state.routes().on_done(chosen.routing_id(), c.context_budget);
+
+    if (result.end == attempt_end::relayed) {
+      failure.reset();
+      c.status = c.stats.status;
+      if (result.client_gone) {
+        metrics.client_disconnect();
+        c.error = "client_disconnect";
+      } else if (result.err) {
+        c.error = result.err->code();
+      }
+      break;
+    }
+    failure = result.err;
+    keep_routing = result.end == attempt_end::retry;
+    if (keep_routing) metrics.retry(result.err ? result.err->code() : "unknown");
+  }
+
+  co_return failure;
+}
+
 void write_access_log(const http::exchange& ex, const std::string& target, const inference_context& c) {
   if (!http::log_enabled(http::log_level::info)) return;
   const bool cached_known = c.usage && c.usage->cached_tokens >= 0;
@@ -228,21 +314,7 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   bool client_gone = false;  // left while queued: nothing to answer
 
   // Phase: the fields routing needs, the key (checked in handle()), the lane.
-  auto fields = read_inference_fields(ex.req.body());
-  if (!fields) failure = fields.err();
-  else c.fields = std::move(*fields);
-  if (auto key = authenticate(ex, c.snap->keys)) c.key = *key;
-  if (!failure) {
-    lane_request lr{c.snap->keys.required() ? &c.key : nullptr, ex.req["X-Lane"], c.fields.model,
-                    std::string_view(target).substr(0, target.find('?'))};
-    auto lane = c.snap->lanes.classify(lr);
-    if (!lane) failure = lane.err();
-    else {
-      c.lane = c.snap->lanes.lanes()[*lane].name;
-      c.context_budget = static_cast<std::int64_t>(c.snap->lanes.lanes()[*lane].context_budget);
-    }
-  }
-  if (c.lane.empty()) c.lane = c.snap->lanes.lanes().front().name;
+  failure = read_request(ex, c, target);
 
   // Phases: prompt plan, admission.
   if (!failure) {
@@ -261,61 +333,9 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
   if (!config.routing.session_header.empty()) session = std::string(ex.req[config.routing.session_header]);
   if (session.empty()) session = c.fields.user;
 
-  // Phases: choose a node, forward; another node only while nothing reached the client.
-  std::vector<node*> tried;
-  const int max_attempts = 1 + config.upstream.retries;
+  // Phases: choose a node, forward (with retries).
   usage_scanner usage;
-  for (bool keep_routing = !failure; keep_routing;) {
-    bool any_serves = false;
-    std::size_t n_routable = 0;
-    auto pick = choose(c, state_.routes(), tried, n_routable, any_serves, session);
-    metrics_.decision(state_.routes().policy_name(), c.reason);
-    if (!pick) {
-      if (tried.empty()) {
-        failure = !any_serves ? http::make_error(http::error_kind::model_not_found, "model '" + c.fields.model + "' is not served by any node", "model")
-                  : n_routable == 0 ? http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + c.fields.model + "'")
-                                    : http::make_error(http::error_kind::no_healthy_node, "every node serving model '" + c.fields.model + "' is at its KV contract");
-      }
-      break;  // after failed attempts, `failure` holds the last attempt's error
-    }
-    node& chosen = *c.snap->nodes[*pick];
-    const candidate_prompt& prompt = c.node_prompts[*pick];
-    tried.push_back(&chosen);
-    ++c.attempts;
-    c.node = chosen.name();
-    up.target(chosen.config().url.prefix + target);
-
-    const std::int64_t uncached = std::max<std::int64_t>(0, c.prompt_tokens - c.decision.matched_tokens);
-    bool head_seen = false;
-    attempt_context ctx{config.upstream, metrics_, c.attempts < max_attempts && n_routable > 1, &usage,
-                        [&] {
-                          head_seen = true;
-                          state_.routes().on_first_byte(chosen.routing_id(), uncached);
-                        }};
-    c.stats = {};
-    usage = usage_scanner{};
-    state_.routes().on_sent(chosen.routing_id(), prompt, uncached, c.context_budget);
-    chosen.add_in_flight(1);
-    auto result = co_await forward_once(ex, chosen, up, ctx, c.stats);
-    chosen.add_in_flight(-1);
-    if (!head_seen) state_.routes().on_first_byte(chosen.routing_id(), uncached);
-    state_.routes().on_done(chosen.routing_id(), c.context_budget);
-
-    if (result.end == attempt_end::relayed) {
-      failure.reset();
-      c.status = c.stats.status;
-      if (result.client_gone) {
-        metrics_.client_disconnect();
-        c.error = "client_disconnect";
-      } else if (result.err) {
-        c.error = result.err->code();
-      }
-      break;
-    }
-    failure = result.err;
-    keep_routing = result.end == attempt_end::retry;
-    if (keep_routing) metrics_.retry(result.err ? result.err->code() : "unknown");
-  }
+  if (!failure) failure = co_await forward_phase(ex, c, state_, metrics_, up, target, session, usage);
 
   // Phase: finish — usage (predicted vs actual cached tokens, token bucket correction), admission.
   c.usage = usage.result();
