@@ -52,6 +52,7 @@ class gateway_metrics {
   void admission(const std::string& lane, std::string_view result);
   void queue_wait(const std::string& lane, double seconds);
   void config_reload(std::string_view result);
+  void admission_capacity(std::size_t requests);  // 0 = unlimited
 
   std::string serialize() const;  // Prometheus text exposition format
 
@@ -84,6 +85,7 @@ class gateway_metrics {
   prometheus::Family<prometheus::Counter>* admissions_;
   prometheus::Family<prometheus::Histogram>* queue_wait_;
   prometheus::Family<prometheus::Counter>* reloads_;
+  prometheus::Gauge* capacity_;
 };
 
 }  // namespace laneway::gateway

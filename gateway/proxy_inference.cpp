@@ -2,6 +2,10 @@
 // admission → choose and forward (with retries) → finish (admission, router, usage) → log.
 // Each phase is a function of its own; handle_inference only strings them together.
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "gateway/http/headers.hpp"
@@ -29,6 +33,7 @@ struct inference_context {
   key_grant key;
   std::string lane;
   std::int64_t context_budget = 0;
+  millis queue_timeout{30'000};  // the lane's: also bounds a wait for a node's KV contract
   // Prompt plan: hash lists (one per tokenizer and block size, plus byte blocks) and each
   // node's view of them, by the node's position in snap->nodes.
   std::vector<std::vector<std::uint64_t>> hash_lists;
@@ -198,6 +203,7 @@ std::optional<http::error> read_request(const http::exchange& ex, inference_cont
     else {
       c.lane = c.snap->lanes.lanes()[*lane].name;
       c.context_budget = static_cast<std::int64_t>(c.snap->lanes.lanes()[*lane].context_budget);
+      c.queue_timeout = c.snap->lanes.lanes()[*lane].queue_timeout;
     }
   }
   if (c.lane.empty()) c.lane = c.snap->lanes.lanes().front().name;
@@ -214,16 +220,31 @@ boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange&
   const auto& config = *c.snap->config;
   const int max_attempts = 1 + config.upstream.retries;
   std::optional<http::error> failure;
+  const auto contract_deadline = steady::now() + c.queue_timeout;
+  boost::asio::steady_timer contract_timer(co_await boost::asio::this_coro::executor);
+  bool waited_for_contract = false;
   for (bool keep_routing = true; keep_routing;) {
     bool any_serves = false;
     std::size_t n_routable = 0;
     auto pick = choose(c, state.routes(), tried, n_routable, any_serves, session);
     metrics.decision(state.routes().policy_name(), c.reason);
+    if (!pick && tried.empty() && n_routable > 0 && steady::now() < contract_deadline) {
+      // Every routable node is at its KV contract: wait for one to finish a request (bounded by
+      // the lane's queue_timeout) rather than overfill a node.
+      if (!waited_for_contract) metrics.admission(c.lane, "kv_contract_wait");
+      waited_for_contract = true;
+      contract_timer.expires_after(std::chrono::milliseconds(20));
+      co_await contract_timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      continue;
+    }
     if (!pick) {
-      if (tried.empty()) {
+      if (tried.empty() && n_routable > 0) {
+        failure = http::make_error(http::error_kind::queue_timeout, "every node serving model '" + c.fields.model +
+                                                                        "' stayed at its KV contract for the lane's queue_timeout");
+        failure->retry_after_s = 1;
+      } else if (tried.empty()) {
         failure = !any_serves ? http::make_error(http::error_kind::model_not_found, "model '" + c.fields.model + "' is not served by any node", "model")
-                  : n_routable == 0 ? http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + c.fields.model + "'")
-                                    : http::make_error(http::error_kind::no_healthy_node, "every node serving model '" + c.fields.model + "' is at its KV contract");
+                              : http::make_error(http::error_kind::no_healthy_node, "no healthy node serves model '" + c.fields.model + "'");
       }
       break;  // after failed attempts, `failure` holds the last attempt's error
     }

@@ -131,6 +131,7 @@ void runtime::refresh_capacity() {
     else all_known = false;
   }
   s->gate->set_capacity(all_known ? total : 0);
+  metrics_.admission_capacity(all_known ? total : 0);
 }
 
 void runtime::stop() {
