@@ -27,10 +27,10 @@ struct candidate {
   int in_flight = 0;              // requests the gateway has open on this node
   bool routable = true;           // healthy by probes and circuit not open (node_health::routable)
   bool serves_model = true;       // the node serves the request's model
-  circuit_state circuit = circuit_state::closed;  // half_open nodes are chosen only when nothing else is eligible
+  circuit_state circuit = circuit_state::closed;  // half_open: chosen only when no closed node is eligible
   node_load load;                 // the node's last load report (fields unknown for foreign kinds)
   double prefill_tokens_per_s = 0;  // what the node can prefill (rate_estimate); 0 = unknown, use the model's default
-  std::int64_t pending_prefill_tokens = 0;  // uncached prompt tokens of requests sent there that have no first token yet
+  std::int64_t pending_prefill_tokens = 0;  // uncached prompt tokens sent there, no first token yet
   kv_reservation kv;              // KV contract state of this node (capacity, reserved)
   std::size_t matched_blocks = 0;   // leading blocks of the request's prompt the node holds (prefix index)
   std::int64_t matched_tokens = 0;  // the same in prompt tokens (matched_blocks × tokens per block)
@@ -81,9 +81,9 @@ struct ttft_model {
 struct policy_config {
   std::string name = "least_in_flight";  // which policy; policy_names() lists them
   ttft_model ttft;                       // kv_aware: the TTFT estimate's defaults
-  int imbalance_abs = 32;                // kv_aware/prefix_only: fall back to least loaded when max − min load > this ...
+  int imbalance_abs = 32;                // kv_aware, prefix_only: least loaded when max − min load > this ...
   double imbalance_rel = 1.1;            // ... and max > this × min (SGLang's cache_aware defaults)
-  double tie_tolerance = 0.05;           // kv_aware: estimates within this fraction of the best tie; ties go to the least loaded
+  double tie_tolerance = 0.05;           // kv_aware: estimates within this fraction of the best tie (least loaded wins)
   double prefix_min_ratio = 0.5;         // prefix_only: follow the longest match only if matched/prompt blocks > this
   bool sticky_sessions = false;          // kv_aware: a session keeps its node while that is not much worse
   double sticky_slack = 2.0;             // ... "much worse" = its estimated TTFT > slack × the best one

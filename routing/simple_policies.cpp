@@ -18,11 +18,12 @@ class round_robin final : public policy {
   route_decision pick(std::span<const candidate> candidates, const route_request& request) override {
     auto positions = eligible_positions(candidates, request);
     if (positions.empty()) return {};
-    return decide(candidates, positions[turn_.fetch_add(1, std::memory_order_relaxed) % positions.size()], route_reason::round_robin);
+    const std::size_t turn = turn_.fetch_add(1, std::memory_order_relaxed);
+    return decide(candidates, positions[turn % positions.size()], route_reason::round_robin);
   }
 
  private:
-  std::atomic<std::size_t> turn_{0};  // atomic: these three are also safe to call unserialised
+  std::atomic<std::size_t> turn_{0};  // atomic: safe to call unserialised
 };
 
 class least_in_flight final : public policy {
@@ -44,7 +45,7 @@ class least_in_flight final : public policy {
   }
 
  private:
-  std::atomic<std::size_t> turn_{0};  // atomic: these three are also safe to call unserialised
+  std::atomic<std::size_t> turn_{0};  // atomic: safe to call unserialised
 };
 
 class least_loaded final : public policy {
@@ -53,11 +54,12 @@ class least_loaded final : public policy {
   route_decision pick(std::span<const candidate> candidates, const route_request& request) override {
     auto positions = eligible_positions(candidates, request);
     if (positions.empty()) return {};
-    return decide(candidates, least_loaded_of(candidates, positions, turn_.fetch_add(1, std::memory_order_relaxed)), route_reason::least_loaded);
+    const std::size_t turn = turn_.fetch_add(1, std::memory_order_relaxed);
+    return decide(candidates, least_loaded_of(candidates, positions, turn), route_reason::least_loaded);
   }
 
  private:
-  std::atomic<std::size_t> turn_{0};  // atomic: these three are also safe to call unserialised
+  std::atomic<std::size_t> turn_{0};  // atomic: safe to call unserialised
 };
 
 }  // namespace

@@ -55,9 +55,12 @@ int sim_command(int argc, char** argv) {
   app.add_flag("--json", json, "one JSON object per policy");
   app.add_option("--policy", only, "run only this policy")->check(CLI::IsMember(policy_names()));
   app.add_option("--seed", config.workload.seed, "workload seed")->capture_default_str();
-  app.add_option("--requests", config.workload.requests, "arrivals")->capture_default_str()->check(CLI::Range(1, 1000000));
-  app.add_option("--rate", config.workload.arrivals_per_s, "arrivals per second")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--kv-blocks", config.node.kv_blocks, "KV blocks per node")->capture_default_str()->check(CLI::Range(64, 1 << 24));
+  app.add_option("--requests", config.workload.requests, "arrivals")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--rate", config.workload.arrivals_per_s, "arrivals per second")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--kv-blocks", config.node.kv_blocks, "KV blocks per node")
+      ->capture_default_str()->check(CLI::Range(64, 1 << 24));
   app.add_option("--index", index, "prefix index the gateway keeps")->capture_default_str()
       ->check(CLI::IsMember({"precise", "approximate"}));
   try {

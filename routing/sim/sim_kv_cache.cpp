@@ -76,7 +76,8 @@ std::vector<block_hash> token_block_hashes(std::span<const std::int32_t> tokens,
   for (std::size_t at = 0; at + block_size <= tokens.size(); at += block_size) {
     for (int b = 0; b < 8; ++b) buf[b] = static_cast<unsigned char>(parent >> (8 * b));
     for (std::size_t i = 0; i < block_size; ++i)
-      for (int b = 0; b < 4; ++b) buf[8 + 4 * i + b] = static_cast<unsigned char>(std::uint32_t(tokens[at + i]) >> (8 * b));
+      for (int b = 0; b < 4; ++b)
+        buf[8 + 4 * i + b] = static_cast<unsigned char>(std::uint32_t(tokens[at + i]) >> (8 * b));
     parent = XXH3_64bits_withSeed(buf.data(), buf.size(), seed);
     out.push_back(parent);
   }

@@ -76,7 +76,8 @@ sim_result run_simulation(const sim_config& config, const policy_config& policy_
 
   std::priority_queue<event, std::vector<event>, std::greater<>> queue;
   std::uint64_t order = 0;
-  for (std::size_t i = 0; i < workload.size(); ++i) queue.push({workload[i].arrival_s, order++, event_kind::arrival, i});
+  for (std::size_t i = 0; i < workload.size(); ++i)
+    queue.push({workload[i].arrival_s, order++, event_kind::arrival, i});
   queue.push({0, order++, event_kind::poll, 0});
 
   std::vector<bool> stepping(config.nodes, false);

@@ -28,7 +28,7 @@ struct sim_result {
   std::string policy;
   std::size_t requests = 0;
   double hit_rate = 0;            // prompt tokens found in the chosen node's cache / prompt tokens
-  double oracle_hit_rate = 0;     // the same if each request had gone to the node whose cache (exactly, at arrival) held most of it
+  double oracle_hit_rate = 0;     // the same had each request gone to the node whose cache held most of it at arrival
   double ttft_p50 = 0, ttft_p95 = 0, ttft_p99 = 0, ttft_mean = 0;  // seconds, arrival to first token
   double duration_s = 0;          // simulated time until the last request finished
   std::map<std::string, std::size_t> reasons;  // decisions by route_reason
