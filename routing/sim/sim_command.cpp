@@ -15,10 +15,10 @@ namespace {
 
 void print_table(const std::vector<sim_result>& results, const sim_config& config) {
   std::printf("laneway sim: %zu nodes (%zu KV blocks of %zu, %d slots, prefill %.0f tok/s), %zu requests at %.1f/s, "
-              "%zu system prompts x %zu users, %s index\n\n",
+              "%zu system prompts x %zu users (skew %.1f), %s index\n\n",
               config.nodes, config.node.kv_blocks, config.node.block_size, config.node.max_seqs,
               config.node.prefill_tokens_per_s, config.workload.requests, config.workload.arrivals_per_s,
-              config.workload.system_prompts, config.workload.users_per_prompt,
+              config.workload.system_prompts, config.workload.users_per_prompt, config.workload.tenant_skew,
               config.approximate ? "approximate" : "precise");
   std::printf("%-16s %8s %8s %10s %10s %10s %10s  %s\n", "policy", "hit", "oracle", "ttft_p50", "ttft_p95",
               "ttft_p99", "ttft_mean", "decisions");
@@ -59,6 +59,8 @@ int sim_command(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 1000000));
   app.add_option("--rate", config.workload.arrivals_per_s, "arrivals per second")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--skew", config.workload.tenant_skew, "Zipf exponent of system-prompt popularity (0: uniform)")
+      ->capture_default_str()->check(CLI::Range(0.0, 4.0));
   app.add_option("--kv-blocks", config.node.kv_blocks, "KV blocks per node")
       ->capture_default_str()->check(CLI::Range(64, 1 << 24));
   app.add_option("--index", index, "prefix index the gateway keeps")->capture_default_str()

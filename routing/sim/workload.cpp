@@ -2,6 +2,7 @@
 // each pick a user uniformly and send that user's next turn.
 #include "routing/sim/workload.hpp"
 
+#include <cmath>
 #include <random>
 
 namespace laneway::routing::sim {
@@ -33,14 +34,21 @@ std::vector<sim_request> make_workload(const workload_config& config) {
   for (std::size_t s = 0; s < config.system_prompts; ++s) systems.push_back(random_tokens(rng, system_len(rng)));
   const std::size_t users = config.system_prompts * config.users_per_prompt;
   std::vector<conversation> talks(users);
+  // Uniform: any user. Skewed: tenant k with weight 1 / (k + 1)^skew, then one of its users.
   std::uniform_int_distribution<std::size_t> pick_user(0, users - 1);
+  std::vector<double> weights;
+  for (std::size_t s = 0; s < config.system_prompts; ++s)
+    weights.push_back(std::pow(double(s + 1), -config.tenant_skew));
+  std::discrete_distribution<std::size_t> pick_tenant(weights.begin(), weights.end());
+  std::uniform_int_distribution<std::size_t> pick_member(0, config.users_per_prompt - 1);
 
   std::vector<sim_request> out;
   out.reserve(config.requests);
   double t = 0;
   for (std::size_t i = 0; i < config.requests; ++i) {
     t += gap(rng);
-    const std::size_t u = pick_user(rng);
+    const std::size_t u = config.tenant_skew > 0 ? pick_tenant(rng) * config.users_per_prompt + pick_member(rng)
+                                                 : pick_user(rng);
     conversation& talk = talks[u];
     if (talk.turns == config.max_turns) talk = {};
     auto message = random_tokens(rng, message_len(rng));

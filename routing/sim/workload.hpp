@@ -21,6 +21,7 @@ struct workload_config {
   int message_min_tokens = 50, message_max_tokens = 250;  // a user's new message
   int answer_min_tokens = 50, answer_max_tokens = 250;    // the model's answer (max_tokens)
   int max_turns = 4;                   // then the user starts a new conversation
+  double tenant_skew = 0;              // Zipf exponent of system-prompt popularity; 0 = all equally popular
 };
 
 struct sim_request {
