@@ -15,6 +15,8 @@
 #include "gateway/relay.hpp"
 #include "gateway/usage_scanner.hpp"
 #include "routing/prefix_index.hpp"
+#include "routing/ttft.hpp"
+#include <nlohmann/json.hpp>
 
 namespace laneway::gateway {
 
@@ -108,27 +110,33 @@ boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, h
                                                          gateway_metrics& metrics, bool& client_gone) {
   routing::admission_request req{c.lane, c.key.tenant, estimated_tokens(c)};
   const auto started = steady::now();
-  auto gone = std::make_shared<bool>(false);
-  bool watching = false;
-  auto on_queued = [&, gone](routing::ticket id) {
+  // Shared with the socket wait's handler, which may run after admit returned: it touches the
+  // socket only while `watching` (all of this runs on the request's I/O thread).
+  struct watch_state {
+    bool watching = false;
+    bool gone = false;
+  };
+  auto watch = std::make_shared<watch_state>();
+  auto on_queued = [&, watch](routing::ticket id) {
     metrics.admission(c.lane, "queued");
-    watching = true;
+    watch->watching = true;
     auto& socket = ex.stream.socket();
     socket.async_wait(boost::asio::ip::tcp::socket::wait_read,
-                      [gate = c.snap->gate, id, gone, &socket](const boost::system::error_code& ec) {
-                        if (ec == boost::asio::error::operation_aborted) return;
+                      [gate = c.snap->gate, id, watch, &socket](const boost::system::error_code& ec) {
+                        if (!watch->watching || ec == boost::asio::error::operation_aborted) return;
                         boost::system::error_code aec;
                         if (!ec && socket.available(aec) > 0 && !aec) return;  // pipelined bytes: not a close
-                        *gone = true;
+                        watch->gone = true;
                         gate->cancel(id);
                       });
   };
   auto got = co_await c.snap->gate->admit(req, on_queued);
-  if (watching) {
+  if (watch->watching) {
+    watch->watching = false;
     boost::system::error_code ignored;
     ex.stream.socket().cancel(ignored);
   }
-  if (*gone && !got) {
+  if (watch->gone && !got) {
     client_gone = true;
     c.pass.queue_wait_ms = ms_since(started);
     metrics.admission(c.lane, "client_disconnect");
@@ -149,7 +157,8 @@ boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, h
 // Phase: the candidates for the next attempt (nodes serving the model, not tried yet), ranked by
 // the policy. `any_serves` tells a model nobody serves (404) from one whose nodes are all down.
 std::optional<std::size_t> choose(inference_context& c, router& routes, const std::vector<node*>& tried,
-                                  std::size_t& n_candidates, bool& any_serves, std::string_view session) {
+                                  std::size_t& n_candidates, bool& any_serves, std::string_view session,
+                                  std::string_view ex_request_id) {
   std::vector<routing::candidate> candidates;
   std::vector<routing::node_id> ids;
   std::vector<candidate_prompt> prompts;
@@ -184,6 +193,17 @@ std::optional<std::size_t> choose(inference_context& c, router& routes, const st
   req.session = session;
   c.decision = routes.decide(candidates, ids, prompts, req);
   c.reason = std::string(routing::to_string(c.decision.reason));
+  if (http::log_enabled(http::log_level::debug)) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& x : candidates) {
+      list.push_back({{"node", x.name}, {"routable", x.routable}, {"in_flight", x.in_flight},
+                      {"load", routing::effective_load(x)}, {"prefill_tokens_per_s", x.prefill_tokens_per_s},
+                      {"pending_prefill_tokens", x.pending_prefill_tokens}, {"matched_blocks", x.matched_blocks},
+                      {"ttft_ms", routing::estimate_ttft(x, req, routing::ttft_model{}).total_s() * 1000.0}});
+    }
+    http::log_event(http::log_level::debug, "route candidates",
+                    {{"request_id", ex_request_id}, {"reason", c.reason}, {"prompt_tokens", c.prompt_tokens}, {"candidates", list}});
+  }
   if (!c.decision.index) return std::nullopt;
   return candidates[*c.decision.index].node_index;
 }
@@ -226,7 +246,7 @@ boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange&
   for (bool keep_routing = true; keep_routing;) {
     bool any_serves = false;
     std::size_t n_routable = 0;
-    auto pick = choose(c, state.routes(), tried, n_routable, any_serves, session);
+    auto pick = choose(c, state.routes(), tried, n_routable, any_serves, session, ex.request_id);
     metrics.decision(state.routes().policy_name(), c.reason);
     if (!pick && tried.empty() && n_routable > 0 && steady::now() < contract_deadline) {
       // Every routable node is at its KV contract: wait for one to finish a request (bounded by

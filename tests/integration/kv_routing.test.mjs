@@ -106,12 +106,13 @@ describe('kv_aware routing over three workers', () => {
     await gw.waitHealthy(['w1'], 1, 15000);
     await waitFor(async () => (await gw.metric('laneway_kv_events_total', { node: 'w1', event: 'snapshot' })) >= 2, 10000,
       'a fresh snapshot from the restarted w1');
-    // A prompt only w1 will hold: its blocks come back in the index, and the next request follows.
+    // Unrelated prompts (each starts differently, so none has a cached prefix anywhere) spread
+    // again, w1 included; what w1 computes comes back into the index.
     const fresh = 'Tim and Sam went to the zoo. They saw a big lion, a tall giraffe and a funny monkey. They had a lot of fun. ';
-    let first;
+    let landed = 0;
     await waitFor(async () => {
-      first = await send(chat(fresh + Math.random(), 'Go on.'), `rejoin-${Date.now()}`);
-      return first.log.node === 'w1';
+      const { log } = await send(chat(`${landed++} ${Math.random()} ${fresh}`, 'Go on.'), `rejoin-${Date.now()}`);
+      return log.node === 'w1';
     }, 15000, 'a request to land on w1');
     await waitFor(async () => (await gw.metric('laneway_prefix_index_blocks', { node: 'w1' })) > 0, 5000,
       'the restarted w1 publishing its blocks again');
