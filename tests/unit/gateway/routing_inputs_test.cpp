@@ -128,3 +128,75 @@ TEST_SUITE("gateway") {
     CHECK(routes.indexed_blocks(id) == 0);
   }
 }
+
+TEST_SUITE("gateway") {
+  TEST_CASE("router: KV reservations from load reports and sends, pending prefill, approximate blocks") {
+    routing_config rc;
+    rc.policy = "least_loaded";
+    router routes(rc);
+    auto id = routes.id_of("n");
+    node_report report;
+    report.at = std::chrono::steady_clock::now();
+    report.kv_blocks_total = 10;
+    report.block_size = 16;  // 160 tokens of KV
+    routes.on_report(id, report);
+
+    std::vector<routing::node_id> ids{id};
+    std::vector<std::uint64_t> blocks{1, 2, 3};
+    std::vector<candidate_prompt> prompts{{&blocks, false, 16}};
+    routing::route_request req;
+    req.model = "m";
+    req.prompt_tokens = 48;
+    req.context_budget_tokens = 100;
+    auto decide = [&] {
+      std::vector<routing::candidate> cands(1);
+      cands[0].name = "n";
+      auto d = routes.decide(cands, ids, prompts, req);
+      return std::make_pair(d, cands[0]);
+    };
+    auto [d1, c1] = decide();
+    REQUIRE(d1.index);
+    CHECK(c1.kv.capacity_tokens == 160);
+    CHECK(c1.matched_blocks == 0);
+
+    routes.on_sent(id, prompts[0], 48, 100);
+    auto [d2, c2] = decide();
+    CHECK_FALSE(d2.index);  // 100 reserved + 100 > 160: the node is at its KV contract
+    CHECK(c2.kv.reserved_tokens == 100);
+    CHECK(c2.pending_prefill_tokens == 48);
+    CHECK(c2.matched_blocks == 3);  // the approximate index remembers what was sent there
+    CHECK(c2.matched_tokens == 48);
+
+    routes.on_first_byte(id, 48);
+    routes.on_done(id, 100);
+    auto [d3, c3] = decide();
+    REQUIRE(d3.index);
+    CHECK(c3.pending_prefill_tokens == 0);
+    CHECK(c3.kv.reserved_tokens == 0);
+
+    routes.drop(id);
+    auto [d4, c4] = decide();
+    CHECK(c4.matched_blocks == 0);
+  }
+
+  TEST_CASE("node reports become routing loads; unknown stays unknown") {
+    node_report r;
+    auto empty = to_node_load(r);
+    CHECK_FALSE(empty.running);
+    CHECK_FALSE(empty.kv_blocks_total);
+    CHECK_FALSE(empty.prefill_tokens_per_s);
+    r.running = 2;
+    r.waiting = 0;
+    r.max_seqs = 8;
+    r.kv_blocks_total = 100;
+    r.kv_blocks_free = 50;
+    r.block_size = 16;
+    r.prefill_tokens_per_s = 900;
+    auto l = to_node_load(r);
+    CHECK(l.running == 2);
+    CHECK(l.waiting == 0);
+    CHECK(l.max_seqs == 8);
+    CHECK(l.block_size == 16);
+    CHECK(l.prefill_tokens_per_s == doctest::Approx(900));
+  }
+}
