@@ -285,6 +285,8 @@ boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange&
     c.stats = {};
     usage = usage_scanner{};
     state.routes().on_sent(chosen.routing_id(), prompt, uncached, c.context_budget);
+    if (!prompt.precise && prompt.hashes && !prompt.hashes->empty())
+      metrics.index_blocks(chosen.name(), state.routes().indexed_blocks(chosen.routing_id()));
     chosen.add_in_flight(1);
     auto result = co_await forward_once(ex, chosen, up, ctx, c.stats);
     chosen.add_in_flight(-1);

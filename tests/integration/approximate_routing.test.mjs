@@ -35,6 +35,7 @@ describe('approximate prefix index', () => {
       assert.equal(log.route_reason, 'prefix');
       assert.ok(log.matched_blocks >= 9, `matched_blocks ${log.matched_blocks}`);
     }
+    assert.ok((await gw.metric('laneway_prefix_index_blocks', { node: first.node })) >= 9, 'the approximate blocks are counted');
     const used = new Set();
     for (let i = 0; i < 6; i++) used.add((await send(`Unrelated prompt number ${i}. `.repeat(20), 'x', `un-${i}`)).node);
     assert.ok(used.size >= 2, `unrelated prompts all went to ${[...used]}`);
