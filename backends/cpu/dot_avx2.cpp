@@ -178,15 +178,31 @@ void dot_q4_0_tile(int64_t n, const void* w, size_t w_stride, const void* x, siz
 
 }  // namespace
 
-// K-quant kernels live in dot_avx2_k.cpp.
+// K-quant kernels live in dot_avx2_k.cpp, the activation quantizers in quant_avx2.cpp.
+void avx2_quantize_q8_0(const float* x, void* y, int64_t n);
+void avx2_quantize_q8_k(const float* x, void* y, int64_t n);
 float avx2_dot_q4_k(int64_t n, const void* w, const void* x);
 float avx2_dot_q5_k(int64_t n, const void* w, const void* x);
 float avx2_dot_q6_k(int64_t n, const void* w, const void* x);
 
 const kernel_set* avx2_kernels() {
-  static const kernel_set set{"avx2",        dot_f32,       dot_f16,       dot_bf16,
-                              dot_q4_0,      dot_q8_0,      avx2_dot_q4_k, avx2_dot_q5_k,
-                              avx2_dot_q6_k, dot_q8_0_tile, dot_q4_0_tile, tile_rm, tile_rn};
+  static const kernel_set set{
+      .name = "avx2",
+      .f32 = dot_f32,
+      .f16 = dot_f16,
+      .bf16 = dot_bf16,
+      .q4_0 = dot_q4_0,
+      .q8_0 = dot_q8_0,
+      .q4_k = avx2_dot_q4_k,
+      .q5_k = avx2_dot_q5_k,
+      .q6_k = avx2_dot_q6_k,
+      .q8_0_tile = dot_q8_0_tile,
+      .q4_0_tile = dot_q4_0_tile,
+      .tile_rows = tile_rm,
+      .tile_tokens = tile_rn,
+      .quantize_q8_0 = avx2_quantize_q8_0,
+      .quantize_q8_k = avx2_quantize_q8_k,
+  };
   return &set;
 }
 
