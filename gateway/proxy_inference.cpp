@@ -173,10 +173,7 @@ std::optional<std::size_t> choose(inference_context& c, router& routes, const st
     cand.name = n.name();
     cand.in_flight = n.in_flight();
     cand.routable = n.routable();
-    // A half-open node is offered like a closed one: routing's policies pick half-open nodes only
-    // when nothing else is eligible, so with others up the trial request that closes the circuit
-    // would never be sent (node_health decides on that trial's outcome).
-    cand.circuit = n.circuit() == routing::circuit_state::open ? routing::circuit_state::open : routing::circuit_state::closed;
+    cand.circuit = n.circuit();  // half-open: routing/ sends it its one trial request
     cand.load = to_node_load(n.report());
     candidates.push_back(cand);
     ids.push_back(n.routing_id());
@@ -291,7 +288,7 @@ boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange&
     auto result = co_await forward_once(ex, chosen, up, ctx, c.stats);
     chosen.add_in_flight(-1);
     if (!head_seen) state.routes().on_first_byte(chosen.routing_id(), uncached);
-    state.routes().on_done(chosen.routing_id(), c.context_budget);
+    state.routes().on_done(chosen.routing_id(), prompt, c.context_budget);
 
     if (result.end == attempt_end::relayed) {
       failure.reset();

@@ -115,7 +115,12 @@ void router::on_sent(routing::node_id node, const candidate_prompt& prompt, std:
   auto& e = extra_locked(node);
   e.pending_prefill_tokens += std::max<std::int64_t>(0, uncached_tokens);
   if (budget_tokens > 0) e.kv.reserved_tokens += budget_tokens;
-  if (!prompt.precise && prompt.hashes && !prompt.hashes->empty()) approximate_.record(node, *prompt.hashes);
+  if (prompt.hashes && !prompt.hashes->empty()) {
+    // Precise nodes: the prompt's blocks count as held while it is in prefill (they are stored in
+    // a moment), so a burst for a new prefix follows its first request (prefix_index.hpp).
+    if (prompt.precise) precise_.add_in_flight(node, *prompt.hashes);
+    else approximate_.record(node, *prompt.hashes);
+  }
 }
 
 void router::on_first_byte(routing::node_id node, std::int64_t uncached_tokens) {
@@ -124,8 +129,9 @@ void router::on_first_byte(routing::node_id node, std::int64_t uncached_tokens) 
   e.pending_prefill_tokens = std::max<std::int64_t>(0, e.pending_prefill_tokens - std::max<std::int64_t>(0, uncached_tokens));
 }
 
-void router::on_done(routing::node_id node, std::int64_t budget_tokens) {
+void router::on_done(routing::node_id node, const candidate_prompt& prompt, std::int64_t budget_tokens) {
   std::lock_guard lock(mutex_);
+  if (prompt.precise && prompt.hashes && !prompt.hashes->empty()) precise_.remove_in_flight(node, *prompt.hashes);
   auto& e = extra_locked(node);
   if (budget_tokens > 0) e.kv.reserved_tokens = std::max<std::int64_t>(0, e.kv.reserved_tokens - budget_tokens);
 }

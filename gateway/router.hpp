@@ -57,12 +57,18 @@ class router {
   routing::route_decision decide(std::vector<routing::candidate>& candidates, std::span<const routing::node_id> ids,
                                  std::span<const candidate_prompt> prompts, const routing::route_request& request);
   // The request went to `node`: its uncached tokens are pending there, its lane's budget is
-  // reserved, and (approximate nodes) its blocks are recorded as held there.
+  // reserved, and its blocks count as held there: recorded in the approximate index, or (precise
+  // nodes) in flight in the precise one until on_done. Not at the response head: a laneway worker
+  // sends a stream's head (and its role chunk) before the prefill, so the head says nothing about
+  // the blocks; and a running sequence keeps its prompt blocks referenced until it ends, so
+  // counting them held until then is exact (the KV events take over afterwards).
   void on_sent(routing::node_id node, const candidate_prompt& prompt, std::int64_t uncached_tokens,
                std::int64_t budget_tokens);
-  // The node answered (first byte) / the request ended.
+  // Once per on_sent, with the same arguments: the node answered (response head) or the attempt
+  // failed before it — its prefill is no longer pending; then the attempt ended (answered or
+  // failed) — its KV reservation and in-flight blocks are released.
   void on_first_byte(routing::node_id node, std::int64_t uncached_tokens);
-  void on_done(routing::node_id node, std::int64_t budget_tokens);
+  void on_done(routing::node_id node, const candidate_prompt& prompt, std::int64_t budget_tokens);
 
  private:
   struct node_extra {

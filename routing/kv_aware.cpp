@@ -6,8 +6,9 @@
 //
 //  1. Filter. Only eligible candidates: routable (healthy, circuit not open), serving the model,
 //     and within their KV contract (reserved budgets + this lane's budget <= KV capacity). If any
-//     has a closed circuit, half-open ones are left out (they get trial traffic only as a last
-//     resort). Nothing eligible: no decision (the gateway queues or answers 503).
+//     has a closed circuit, half-open ones are left out: make_policy already sent a half-open
+//     node its one trial request, so one that reaches here has its trial under way and gets
+//     traffic only as a last resort. Nothing eligible: no decision (the gateway queues or 503s).
 //  2. Imbalance guard (SGLang's cache_aware rule): if the effective loads differ badly —
 //     max − min > imbalance_abs (32) and max > imbalance_rel (1.1) × min — affinity is piling
 //     load on some nodes: send to the least loaded, reason `imbalance_fallback`.

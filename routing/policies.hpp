@@ -17,8 +17,8 @@ std::unique_ptr<policy> make_least_loaded();
 std::unique_ptr<policy> make_prefix_only(const policy_config& config);
 std::unique_ptr<policy> make_kv_aware(const policy_config& config);
 
-// Positions of the eligible candidates; when some have a closed circuit, only those (a
-// half-open node gets its trial request only when nothing healthier can take it).
+// Positions of the eligible candidates; when some have a closed circuit, only those (a half-open
+// node that reaches a policy has its trial request under way: make_policy's wrapper sent it).
 std::vector<std::size_t> eligible_positions(std::span<const candidate> candidates, const route_request& request);
 
 // SGLang's imbalance rule over the positions' effective loads: max − min > abs and max > rel × min.

@@ -17,6 +17,7 @@ std::string_view to_string(route_reason reason) {
     case route_reason::imbalance_fallback: return "imbalance_fallback";
     case route_reason::sticky: return "sticky";
     case route_reason::round_robin: return "round_robin";
+    case route_reason::circuit_trial: return "circuit_trial";
   }
   return "none";
 }
@@ -35,7 +36,7 @@ bool eligible(const candidate& c, const route_request& request) {
 namespace detail {
 
 std::vector<std::size_t> eligible_positions(std::span<const candidate> candidates, const route_request& request) {
-  std::vector<std::size_t> closed, half_open;
+  std::vector<std::size_t> closed, half_open;  // half-open ones reaching a policy have their trial under way
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     if (!eligible(candidates[i], request)) continue;
     (candidates[i].circuit == circuit_state::closed ? closed : half_open).push_back(i);
@@ -75,16 +76,46 @@ route_decision decide(std::span<const candidate> candidates, std::size_t at, rou
   return {at, reason, candidates[at].matched_blocks, candidates[at].matched_tokens, predicted_ttft_s};
 }
 
+namespace {
+
+// The circuit breaker's side of every policy: a half-open node's cool-down is over and one
+// request decides whether it closes (health.hpp), so that request must be sent even while closed
+// nodes are up. Left to the policies, the trial would never happen: they prefer closed nodes.
+class with_circuit_trials final : public policy {
+ public:
+  explicit with_circuit_trials(std::unique_ptr<policy> inner) : inner_(std::move(inner)) {}
+  std::string_view name() const override { return inner_->name(); }
+  route_decision pick(std::span<const candidate> candidates, const route_request& request) override {
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const candidate& c = candidates[i];
+      if (c.circuit == circuit_state::half_open && c.in_flight == 0 && eligible(c, request))
+        return decide(candidates, i, route_reason::circuit_trial);
+    }
+    return inner_->pick(candidates, request);
+  }
+
+ private:
+  std::unique_ptr<policy> inner_;
+};
+
+std::unique_ptr<policy> make_bare_policy(const policy_config& config) {
+  const std::string_view name = config.name;
+  if (name == "least_in_flight") return make_least_in_flight();
+  if (name == "least_loaded") return make_least_loaded();
+  if (name == "round_robin") return make_round_robin();
+  if (name == "prefix_only") return make_prefix_only(config);
+  if (name == "kv_aware") return make_kv_aware(config);
+  return nullptr;
+}
+
+}  // namespace
+
 }  // namespace detail
 
 std::unique_ptr<policy> make_policy(const policy_config& config) {
-  const std::string_view name = config.name;
-  if (name == "least_in_flight") return detail::make_least_in_flight();
-  if (name == "least_loaded") return detail::make_least_loaded();
-  if (name == "round_robin") return detail::make_round_robin();
-  if (name == "prefix_only") return detail::make_prefix_only(config);
-  if (name == "kv_aware") return detail::make_kv_aware(config);
-  return nullptr;
+  auto bare = detail::make_bare_policy(config);
+  if (!bare) return nullptr;
+  return std::make_unique<detail::with_circuit_trials>(std::move(bare));
 }
 
 std::unique_ptr<policy> make_policy(std::string_view name) {

@@ -27,9 +27,9 @@ struct candidate {
   int in_flight = 0;              // requests the gateway has open on this node
   bool routable = true;           // healthy by probes and circuit not open (node_health::routable)
   bool serves_model = true;       // the node serves the request's model
-  circuit_state circuit = circuit_state::closed;  // half_open: chosen only when no closed node is eligible
+  circuit_state circuit = circuit_state::closed;  // half_open: gets one trial request (make_policy)
   node_load load;                 // the node's last load report (fields unknown for foreign kinds)
-  double prefill_tokens_per_s = 0;  // what the node can prefill (rate_estimate); 0 = unknown, use the model's default
+  double prefill_tokens_per_s = 0;  // observed prefill throughput (rate_estimate); the estimate uses max(prior, this)
   std::int64_t pending_prefill_tokens = 0;  // uncached prompt tokens sent there, no first token yet
   kv_reservation kv;              // KV contract state of this node (capacity, reserved)
   std::size_t matched_blocks = 0;   // leading blocks of the request's prompt the node holds (prefix index)
@@ -52,6 +52,7 @@ enum class route_reason {
   imbalance_fallback,  // loads badly imbalanced: least loaded regardless of prefixes
   sticky,              // the session's node from an earlier request
   round_robin,         // next in turn
+  circuit_trial,       // the one trial request of a half-open node (any policy; see make_policy)
 };
 std::string_view to_string(route_reason reason);
 
@@ -72,7 +73,8 @@ bool eligible(const candidate& c, const route_request& request);
 
 // Defaults and knobs of the TTFT estimate (see ttft.hpp for the formula).
 struct ttft_model {
-  double default_prefill_tokens_per_s = 2000;  // for nodes that report no rate (foreign kinds, a fresh node)
+  double default_prefill_tokens_per_s = 2000;  // prior prefill rate of every node: used until a node's
+                                               // observed throughput exceeds it (ttft.hpp)
   double default_decode_tokens_per_s = 200;    // aggregate decode rate, same fallback
   double mean_output_tokens = 256;             // length of a typical answer: how long a busy slot stays busy
 };
@@ -99,7 +101,10 @@ class policy {
 };
 
 // nullptr for an unknown name; policy_names() lists the known ones. make_policy(name) uses the
-// default configuration.
+// default configuration. Every policy it makes honours the circuit breaker (health.hpp): an
+// eligible half-open node with nothing in flight gets the request first, as its one trial
+// (reason circuit_trial), whatever the policy would prefer; while that trial runs (in_flight > 0)
+// the node is left out, and used only when no closed node is eligible.
 std::unique_ptr<policy> make_policy(const policy_config& config);
 std::unique_ptr<policy> make_policy(std::string_view name);
 std::vector<std::string> policy_names();

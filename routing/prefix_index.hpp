@@ -52,8 +52,11 @@ class precise_index {
 
   // Prompts sent to the node whose prefill has not finished yet: their blocks will be stored in
   // a moment, so requests sharing them count them as held (else a burst for a new prefix looks
-  // uncached everywhere and spreads over every node). Reference-counted; remove when the first
-  // token arrives or the request fails. Bound: the blocks of the requests in flight.
+  // uncached everywhere and spreads over every node). Reference-counted; remove once per add, when
+  // the first token arrives or, at the latest, when the request ends or fails (a running sequence
+  // keeps its prompt blocks referenced, so counting them until the end is exact; the gateway does
+  // that, as it cannot see a stream's first token apart from its head). Bound: the blocks of the
+  // requests in flight.
   void add_in_flight(node_id node, std::span<const block_hash> hashes);
   void remove_in_flight(node_id node, std::span<const block_hash> hashes);
 

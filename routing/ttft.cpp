@@ -8,10 +8,13 @@ namespace laneway::routing {
 
 namespace {
 
+// Observed prompt throughput is a lower bound on what a node can prefill (an idle or lightly
+// loaded node reports little), so the model's prior stands until a node's throughput beats it.
 double prefill_rate(const candidate& c, const ttft_model& model) {
-  if (c.prefill_tokens_per_s > 0) return c.prefill_tokens_per_s;
-  if (c.load.prefill_tokens_per_s && *c.load.prefill_tokens_per_s > 0) return *c.load.prefill_tokens_per_s;
-  return model.default_prefill_tokens_per_s;
+  double rate = model.default_prefill_tokens_per_s;
+  if (c.prefill_tokens_per_s > rate) rate = c.prefill_tokens_per_s;
+  if (c.load.prefill_tokens_per_s && *c.load.prefill_tokens_per_s > rate) rate = *c.load.prefill_tokens_per_s;
+  return rate;
 }
 
 double decode_rate(const candidate& c, const ttft_model& model) {

@@ -9,7 +9,12 @@
 //                (max_seqs slots share decode_rate, so some slot frees every mean_output / decode_rate
 //                 seconds; `excess` requests are ahead of ours for one)
 //
-// prefill_rate: the candidate's estimate, else the node's reported rate, else the model default;
+// prefill_rate: the largest of the model's default (the prior), the candidate's estimate and the
+//   node's reported rate. Reports are throughput (≈ 0 idle, a few hundred tokens/s under light
+//   load), a lower bound on what the node can do: every node is rated at the prior until its
+//   throughput proves it faster, so a busy node is not rated slower than an idle, never-measured
+//   one and its cached prefix keeps its value. Set the prior (`default_prefill_tokens_per_s`) to
+//   what the nodes really prefill (e.g. bench_worker's number).
 // decode_rate: the node's reported aggregate rate, else the default. No max_seqs known: no slot wait.
 #pragma once
 

@@ -168,7 +168,7 @@ TEST_SUITE("gateway") {
     CHECK(c2.matched_tokens == 48);
 
     routes.on_first_byte(id, 48);
-    routes.on_done(id, 100);
+    routes.on_done(id, prompts[0], 100);
     auto [d3, c3] = decide();
     REQUIRE(d3.index);
     CHECK(c3.pending_prefill_tokens == 0);
@@ -177,6 +177,46 @@ TEST_SUITE("gateway") {
     routes.drop(id);
     auto [d4, c4] = decide();
     CHECK(c4.matched_blocks == 0);
+  }
+
+  TEST_CASE("router: a precise node counts a sent prompt's blocks as held until the request ends") {
+    routing_config rc;
+    rc.policy = "prefix_only";
+    router routes(rc);
+    const std::vector<routing::node_id> ids{routes.id_of("w0"), routes.id_of("w1")};
+    for (auto id : ids) routes.kv_snapshot(id, 0, {});
+    std::vector<std::uint64_t> blocks{0x11, 0x22, 0x33};
+    std::vector<candidate_prompt> prompts{{&blocks, true, 16}, {&blocks, true, 16}};
+    routing::route_request req;
+    req.model = "m";
+    req.prompt_tokens = 50;
+    req.prompt_blocks = 3;
+    auto decide = [&] {
+      std::vector<routing::candidate> cands(2);
+      cands[0].node_index = 0;
+      cands[0].name = "w0";
+      cands[1].node_index = 1;
+      cands[1].name = "w1";
+      cands[1].in_flight = 1;  // w1 less attractive by load: only a held prefix sends the request there
+      routes.decide(cands, ids, prompts, req);
+      return std::make_pair(cands[0].matched_blocks, cands[1].matched_blocks);
+    };
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{0}));
+    // The first request of a burst goes to w1: the next ones follow it while it is still in prefill.
+    routes.on_sent(ids[1], prompts[1], 50, 0);
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{3}));
+    routes.on_sent(ids[1], prompts[1], 2, 0);
+    routes.on_first_byte(ids[1], 50);  // a stream's head comes before its prefill: still held
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{3}));
+    routes.on_done(ids[1], prompts[1], 0);
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{3}));  // the other is still running
+    routes.on_first_byte(ids[1], 2);
+    routes.on_done(ids[1], prompts[1], 0);  // answered or failed, the same
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{0}));
+    // The worker's events then say what it really holds.
+    const std::uint64_t stored[] = {0x11, 0x22};
+    CHECK(routes.kv_batch(ids[1], 1, stored, {}) == routing::batch_result::applied);
+    CHECK(decide() == std::make_pair(std::size_t{0}, std::size_t{2}));
   }
 
   TEST_CASE("node reports become routing loads; unknown stays unknown") {

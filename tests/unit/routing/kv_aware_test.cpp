@@ -33,6 +33,7 @@ policy_config config_named(std::string name) {
   policy_config c;
   c.name = std::move(name);
   c.ttft.mean_output_tokens = 100;
+  c.ttft.default_prefill_tokens_per_s = 1000;  // the prior matches node()'s rate
   return c;
 }
 
@@ -64,7 +65,7 @@ TEST_SUITE("routing") {
     }
   }
 
-  TEST_CASE("the estimate falls back to the reported rate, then to the default") {
+  TEST_CASE("the estimate uses the largest of the default, the reported rate and the estimate") {
     candidate c;
     ttft_model model{.default_prefill_tokens_per_s = 500};
     route_request r{.model = "m", .prompt_tokens = 1000};
@@ -73,6 +74,29 @@ TEST_SUITE("routing") {
     CHECK(estimate_ttft(c, r, model).prefill_s == doctest::Approx(0.5));
     c.prefill_tokens_per_s = 4000;
     CHECK(estimate_ttft(c, r, model).prefill_s == doctest::Approx(0.25));
+  }
+
+  TEST_CASE("throughput below the prior does not make a busy node look slower than a never-measured one") {
+    // /load's prefill_tokens_per_s is recent throughput: ~436 tokens/s on a lightly loaded node
+    // that could do far more, nothing at all on one that was idle.
+    ttft_model model{.default_prefill_tokens_per_s = 2000};
+    candidate busy = node(0, "busy", 1, 1000);
+    busy.prefill_tokens_per_s = 436;
+    candidate idle = node(1, "idle", 0, 0);
+    idle.prefill_tokens_per_s = 0;
+    const route_request r{.model = "m", .prompt_tokens = 2000, .prompt_blocks = 125};
+    CHECK(estimate_ttft(busy, r, model).prefill_s == doctest::Approx(0.5));  // 1000 uncached at the prior
+    CHECK(estimate_ttft(idle, r, model).prefill_s == doctest::Approx(1.0));
+    busy.load.prefill_tokens_per_s = 300;
+    CHECK(estimate_ttft(busy, r, model).prefill_s == doctest::Approx(0.5));
+    busy.prefill_tokens_per_s = 4000;  // throughput above the prior proves the node faster
+    CHECK(estimate_ttft(busy, r, model).prefill_s == doctest::Approx(0.25));
+    // So the half-cached busy node wins the request.
+    policy_config config;
+    config.name = "kv_aware";
+    busy.prefill_tokens_per_s = 436;
+    std::vector<candidate> c = {idle, busy};
+    CHECK(make_policy(config)->pick(c, r).index == std::size_t{1});
   }
 
   TEST_CASE("kv_aware chooses by estimated TTFT and says why") {
@@ -125,15 +149,25 @@ TEST_SUITE("routing") {
     }
   }
 
-  TEST_CASE("half-open nodes get traffic only when no closed one is eligible") {
+  TEST_CASE("a half-open node gets its one trial request, then traffic only as a last resort") {
     for (const auto& name : policy_names()) {
       CAPTURE(name);
       auto p = make_policy(name);
-      std::vector<candidate> c = {node(0, "trial", 0, 1600), node(1, "closed", 3, 0)};
-      c[0].circuit = circuit_state::half_open;
-      CHECK(p->pick(c, {.model = "m", .prompt_tokens = 2000}).index == std::size_t{1});
-      c[1].routable = false;
-      CHECK(p->pick(c, {.model = "m", .prompt_tokens = 2000}).index == std::size_t{0});
+      // The closed node holds the whole prompt and is idle: every policy would choose it.
+      std::vector<candidate> c = {node(0, "closed", 0, 2000), node(1, "trial", 0, 0)};
+      c[1].circuit = circuit_state::half_open;
+      const route_request r{.model = "m", .prompt_tokens = 2000, .prompt_blocks = 125};
+      auto trial = p->pick(c, r);
+      CHECK(trial.index == std::size_t{1});
+      CHECK(trial.reason == route_reason::circuit_trial);
+      c[1].in_flight = 1;  // the trial is under way: its outcome decides, nothing more goes there
+      for (int i = 0; i < 3; ++i) CHECK(p->pick(c, r).index == std::size_t{0});
+      c[0].routable = false;
+      CHECK(p->pick(c, r).index == std::size_t{1});
+      c[1].kv.capacity_tokens = 100;  // a trial respects the KV contract like any request
+      c[1].kv.reserved_tokens = 100;
+      c[1].in_flight = 0;
+      CHECK_FALSE(p->pick(c, {.model = "m", .prompt_tokens = 2000, .context_budget_tokens = 50}).index);
     }
   }
 
@@ -212,6 +246,7 @@ TEST_SUITE("routing") {
     const std::map<route_reason, std::string_view> names = {
         {route_reason::prefix, "prefix"}, {route_reason::least_loaded, "least_loaded"},
         {route_reason::imbalance_fallback, "imbalance_fallback"}, {route_reason::sticky, "sticky"},
+        {route_reason::circuit_trial, "circuit_trial"},
         {route_reason::round_robin, "round_robin"}, {route_reason::none, "none"}};
     for (const auto& [reason, name] : names) CHECK(to_string(reason) == name);
   }
