@@ -20,9 +20,20 @@
 //  4. Stickiness (optional): a request carrying a session key goes back to the node that served
 //     that session, unless its estimate is worse than sticky_slack (2) × the best one; then it
 //     moves and the session follows. Reason `sticky`. The table is an LRU of max_sessions.
-//  5. Best wins. Estimates within tie_tolerance (5 %) of the best tie; ties go to the least
-//     effective load, then rotate. Reason `prefix` when the chosen node holds part of the
-//     prompt, else `least_loaded`.
+//  5. Stay with the prefix. The greedy estimate sees only this request: moving it off the nodes
+//     that hold its prefix looks cheap whenever their queue is longer than the prefix, but the
+//     move recomputes the prefix elsewhere (work that delays the requests queued there) and
+//     stores a second copy of it (cache space that evicts other prefixes), and the next request
+//     of that prefix faces the same choice. Under load this runs away: hits fall, queues grow,
+//     more moves look cheap. So when the longest match covers more than prefix_min_ratio (0.5)
+//     of the prompt's blocks, the "home" nodes — those holding that longest match — keep the
+//     request unless the best of them is estimated more than move_factor (2) ×
+//     slower than the best other node (hysteresis, as a cache-affinity router's balance
+//     threshold, but on estimated TTFT rather than request counts). A hot prefix still spreads
+//     once its home is really overloaded (the case pure affinity gets wrong).
+//  6. Best wins among the nodes left (home or all). Estimates within tie_tolerance (5 %) of the
+//     best tie; ties go to the least effective load, then rotate. Reason `prefix` when the
+//     chosen node holds part of the prompt, else `least_loaded`.
 //
 // The decision carries the chosen node's matched blocks/tokens and the estimate, so the gateway
 // logs them and compares them with the worker's usage.prompt_tokens_details.cached_tokens.
@@ -109,14 +120,39 @@ class kv_aware final : public policy {
       }
     }
 
+    std::vector<std::size_t> pool = home_nodes(candidates, positions, request, estimate);
+    if (pool.empty()) pool.assign(positions.begin(), positions.end());
+    else best = min_of(estimate, pool);
+
     // Ties: within tie_tolerance of the best (and 1 ms, so idle nodes with no work tie exactly).
     const double bound = best * (1 + config_.tie_tolerance) + 1e-3;
     std::vector<std::size_t> tied;
-    for (auto i : positions)
+    for (auto i : pool)
       if (estimate[i] <= bound) tied.push_back(i);
     std::size_t at = least_loaded_of(candidates, tied, turn_++);
     auto reason = candidates[at].matched_tokens > 0 ? route_reason::prefix : route_reason::least_loaded;
     return decide(candidates, at, reason, estimate[at]);
+  }
+
+  static double min_of(const std::vector<double>& estimate, std::span<const std::size_t> at) {
+    double m = estimate[at.front()];
+    for (auto i : at) m = std::min(m, estimate[i]);
+    return m;
+  }
+
+  // Step 5: the nodes holding the request's longest prefix, if the request should stay there;
+  // empty when no match covers more than prefix_min_ratio of the prompt's blocks, or when the
+  // best of those nodes is estimated more than move_factor × slower than the best other one.
+  std::vector<std::size_t> home_nodes(std::span<const candidate> candidates, std::span<const std::size_t> positions,
+                                      const route_request& request, const std::vector<double>& estimate) const {
+    std::size_t longest = 0;
+    for (auto i : positions) longest = std::max(longest, candidates[i].matched_blocks);
+    if (request.prompt_blocks == 0 || double(longest) <= config_.prefix_min_ratio * double(request.prompt_blocks))
+      return {};
+    std::vector<std::size_t> home, away;
+    for (auto i : positions) (candidates[i].matched_blocks == longest ? home : away).push_back(i);
+    if (!away.empty() && min_of(estimate, home) > config_.move_factor * min_of(estimate, away)) return {};
+    return home;
   }
 
   double ttft(const candidate& c, const route_request& request) const {

@@ -115,7 +115,7 @@ TEST_SUITE("routing") {
          route_reason::least_loaded},
         {"prefix node with all slots taken loses to a partial match",
          {node(0, "a", 12, 1600), node(1, "b", 0, 800)}, 1, route_reason::prefix},
-        {"ties within 5 % go to the lighter node", {node(0, "a", 5, 1600), node(1, "b", 1, 1590)}, 1,
+        {"ties within 5 % go to the lighter node", {node(0, "a", 5, 1600), node(1, "b", 1, 1600, 15)}, 1,
          route_reason::prefix},
     };
     for (const auto& r : table) {
@@ -169,6 +169,34 @@ TEST_SUITE("routing") {
       c[1].in_flight = 0;
       CHECK_FALSE(p->pick(c, {.model = "m", .prompt_tokens = 2000, .context_budget_tokens = 50}).index);
     }
+  }
+
+  TEST_CASE("kv_aware leaves the nodes holding the prefix only when they are move_factor x slower") {
+    // Prompt of 2000 tokens, 1600 cached on `home` (80 % of the blocks); `away` is idle: 2.0 s.
+    // Greedy would move as soon as home's queue passed 400 tokens; the hysteresis waits for 2x.
+    struct row {
+      std::int64_t home_pending;
+      std::size_t expected;  // 0 = home, 1 = away
+    };
+    const row table[] = {{0, 0}, {1000, 0}, {2000, 0}, {3600, 0}, {3700, 1}, {8000, 1}};
+    for (const auto& r : table) {
+      CAPTURE(r.home_pending);
+      auto p = make_policy(config_named("kv_aware"));
+      std::vector<candidate> c = {node(0, "home", 1, 1600, r.home_pending), node(1, "away", 0, 0)};
+      auto d = p->pick(c, {.model = "m", .prompt_tokens = 2000, .prompt_blocks = 125});
+      CHECK(d.index == r.expected);
+      CHECK(d.reason == (r.expected == 0 ? route_reason::prefix : route_reason::least_loaded));
+    }
+    // A match of half the prompt or less is no home: the estimate alone decides.
+    auto p = make_policy(config_named("kv_aware"));
+    std::vector<candidate> c = {node(0, "half", 1, 992, 1500), node(1, "away", 0, 0)};  // 62 of 125 blocks
+    CHECK(p->pick(c, {.model = "m", .prompt_tokens = 2000, .prompt_blocks = 125}).index == std::size_t{1});
+    // With move_factor 1 the rule is the plain greedy estimate.
+    auto config = config_named("kv_aware");
+    config.move_factor = 1;
+    p = make_policy(config);
+    c = {node(0, "home", 1, 1600, 2000), node(1, "away", 0, 0)};
+    CHECK(p->pick(c, {.model = "m", .prompt_tokens = 2000, .prompt_blocks = 125}).index == std::size_t{1});
   }
 
   TEST_CASE("badly imbalanced loads fall back to the least loaded (SGLang's 32 and 1.1)") {
