@@ -91,14 +91,14 @@ int run_gateway(const gateway_config& config, std::function<gateway_config()> re
                    {"keys", config.keys.size()},
                    {"nodes", node_list}});
 
-  http::serve_until_stopped(io, server, config.server.shutdown_grace);
-  stopping = true;
-  asio::post(io.context(0), [&hup] {
-    boost::system::error_code ignored;
-    hup.cancel(ignored);
+  http::serve_until_stopped(io, server, config.server.shutdown_grace, [&] {
+    stopping = true;
+    asio::post(io.context(0), [&hup] {
+      boost::system::error_code ignored;
+      hup.cancel(ignored);
+    });
+    state.stop();
   });
-  state.stop();
-  http::stop_io(io);
   return 0;
 }
 

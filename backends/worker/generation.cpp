@@ -59,14 +59,15 @@ http::result<prepared_prompt> prepare_prompt(const completion_request& req, cons
   return p;
 }
 
-http::error submit_failure(const engine::submit_error& e) {
+http::error submit_failure(const engine::submit_error& e, api_kind kind) {
+  const char* prompt_field = kind == api_kind::chat ? "messages" : "prompt";
   switch (e.kind) {
-    case engine::submit_error_kind::too_long: return http::make_error(http::error_kind::context_length_exceeded, e.message, "messages");
+    case engine::submit_error_kind::too_long: return http::make_error(http::error_kind::context_length_exceeded, e.message, prompt_field);
     case engine::submit_error_kind::queue_full: return http::make_error(http::error_kind::overloaded, e.message);
     case engine::submit_error_kind::stopped: return http::make_error(http::error_kind::shutting_down, e.message);
     case engine::submit_error_kind::invalid: break;
   }
-  return http::make_error(http::error_kind::bad_request, e.message, "prompt");
+  return http::make_error(http::error_kind::bad_request, e.message, prompt_field);
 }
 
 // What one generation produced, for the response, the metrics and the log line.
@@ -288,7 +289,7 @@ asio::awaitable<void> serve_generation(http::exchange& ex, worker_state& w, api_
   g.ignore_eos = req.ignore_eos;
   g.stop_token_ids = req.stop_token_ids;
   auto sub = w.sched.submit(std::move(g));
-  if (sub.error) co_return co_await answer_error(ex, w, kind, submit_failure(*sub.error));
+  if (sub.error) co_return co_await answer_error(ex, w, kind, submit_failure(*sub.error, kind));
 
   generation gen(ex, w, req, std::move(prompt->text));
   unsigned status = co_await gen.run(sub.stream);

@@ -118,9 +118,7 @@ int run_worker(const worker_config& c) {
                           {"max_seqs", c.max_seqs},
                           {"prefix_caching", c.prefix_caching}});
 
-  http::serve_until_stopped(io, server, c.shutdown_grace);
-  sched.stop(true);
-  http::stop_io(io);
+  http::serve_until_stopped(io, server, c.shutdown_grace, [&sched] { sched.stop(true); });
   return 0;
 }
 

@@ -19,7 +19,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-drain_result serve_until_stopped(io_pool& io, server& srv, std::chrono::milliseconds grace) {
+drain_result serve_until_stopped(io_pool& io, server& srv, std::chrono::milliseconds grace,
+                                 const std::function<void()>& before_stop) {
   asio::signal_set signals(io.context(0), SIGINT, SIGTERM);
   std::promise<void> drained;
   drain_result result;
@@ -39,16 +40,13 @@ drain_result serve_until_stopped(io_pool& io, server& srv, std::chrono::millisec
     }
     result.requests_cut = srv.busy_requests();
     srv.close_all();
-    drained.set_value();
     log_event(log_level::info, "stopped", {{"requests_cut", result.requests_cut}});
+    drained.set_value();  // the last thing this coroutine does with the locals below
   };
   asio::co_spawn(io.context(0), drain(), asio::detached);
   io.start();
   drained.get_future().wait();
-  return result;
-}
-
-void stop_io(io_pool& io) {
+  if (before_stop) before_stop();
   // Give handlers posted by the caller and the sessions' last writes a moment, then stop.
   asio::steady_timer settle(io.context(0));
   std::promise<void> settled;
@@ -57,6 +55,7 @@ void stop_io(io_pool& io) {
   settled.get_future().wait_for(std::chrono::seconds(2));
   io.stop();
   io.join();
+  return result;
 }
 
 }  // namespace laneway::http

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 #include "gateway/http/io_pool.hpp"
 #include "gateway/http/server.hpp"
@@ -15,12 +16,12 @@ struct drain_result {
   std::size_t requests_cut = 0;
 };
 
-// Starts the pool's threads and blocks until a signal and the drain are over. The I/O threads keep
-// running afterwards (the caller closes what it owns on them, then stops and joins the pool).
-drain_result serve_until_stopped(io_pool& io, server& srv, std::chrono::milliseconds grace);
-
-// Lets handlers already posted and the sessions' last writes finish
-// (bounded: at most about two seconds), then stops and joins the pool.
-void stop_io(io_pool& io);
+// Starts the pool's threads and blocks until a signal and the drain are over; then runs
+// `before_stop` on the calling thread while the I/O threads still run (to close what the caller
+// owns on them, stop its engine, ...), lets posted handlers and the sessions' last writes finish
+// (bounded: about two seconds at most), and stops and joins the pool. Everything the drain uses
+// lives until the pool has stopped.
+drain_result serve_until_stopped(io_pool& io, server& srv, std::chrono::milliseconds grace,
+                                 const std::function<void()>& before_stop = {});
 
 }  // namespace laneway::http

@@ -336,6 +336,19 @@ describe('worker: limits from a config file', () => {
     await s.end(20000);
     assert.equal(s.events.at(-1).data, '[DONE]');
     const exit = await w.proc.waitExit(10000);
-    assert.equal(exit.code, 0);
+    assert.equal(exit.code, 0, `exit ${JSON.stringify(exit)}; output:\n${w.proc.tail()}`);
+  });
+});
+
+describe('worker: completions errors name the prompt', () => {
+  test('context_length_exceeded on /v1/completions names prompt', async () => {
+    const w = await startWorker({ args: ['--kv-memory', '16MiB'] });
+    const r = await request(`${w.url}/v1/completions`, { json: { prompt: 'Once', max_tokens: 5000 } });
+    assert.equal(r.status, 400);
+    const e = errorOf(r);
+    assert.equal(e.code, 'context_length_exceeded');
+    assert.equal(e.param, 'prompt');
+    assert.match(e.message, /max_model_len 2048/);
+    await w.stop();
   });
 });
