@@ -134,6 +134,10 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
       if (!n->is_number() || n->value<double>().value_or(0) <= 0) r.fail("mean_output_tokens", "must be a positive number");
       config.routing.mean_output_tokens = *n->value<double>();
     }
+    if (const auto* n = r.find("move_factor")) {
+      if (!n->is_number() || n->value<double>().value_or(0) < 1) r.fail("move_factor", "must be a number >= 1");
+      config.routing.move_factor = *n->value<double>();
+    }
     r.finish();
   }
   if (const auto* t = top.table("log")) {

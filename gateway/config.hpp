@@ -58,8 +58,9 @@ struct routing_config {
   millis kv_events_backoff_max{5'000};  // longest pause between reconnects of a KV event stream
   std::string session_header;         // non-empty: this header (else the body's `user`) is a session key
   bool sticky_sessions = false;       // kv_aware: a session keeps its node while that is not much worse
-  double default_prefill_tokens_per_s = 2000;  // TTFT estimate for nodes that report no rate
+  double default_prefill_tokens_per_s = 2000;  // TTFT estimate: every node's prior prefill rate (routing.md)
   double mean_output_tokens = 256;    // how long a busy sequence slot stays busy, in tokens
+  double move_factor = 2.0;           // kv_aware: leave a prefix's nodes only when this × slower (routing.md)
   std::size_t index_memory_bytes = 64u << 20;  // bound of the approximate prefix index
 };
 

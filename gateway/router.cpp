@@ -27,6 +27,7 @@ routing::policy_config to_policy_config(const routing_config& r) {
   c.sticky_sessions = r.sticky_sessions;
   c.ttft.default_prefill_tokens_per_s = r.default_prefill_tokens_per_s;
   c.ttft.mean_output_tokens = r.mean_output_tokens;
+  c.move_factor = r.move_factor;
   return c;
 }
 

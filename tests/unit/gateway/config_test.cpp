@@ -5,6 +5,7 @@
 
 #include "gateway/config.hpp"
 #include "gateway/http/duration.hpp"
+#include "gateway/router.hpp"
 #include "gateway/url.hpp"
 
 using namespace laneway::gateway;
@@ -26,6 +27,14 @@ std::string error_of(const std::string& text) {
 }  // namespace
 
 TEST_SUITE("gateway") {
+  TEST_CASE("[routing] TTFT knobs reach the policy configuration") {
+    auto c = parse_config("[routing]\npolicy = \"kv_aware\"\nmove_factor = 3\ndefault_prefill_tokens_per_s = 900\n" + node, "t.toml");
+    const auto p = to_policy_config(c.routing);
+    CHECK(p.move_factor == 3.0);
+    CHECK(p.ttft.default_prefill_tokens_per_s == 900.0);
+    CHECK(to_policy_config(parse_config(node, "t.toml").routing).move_factor == 2.0);
+  }
+
   TEST_CASE("conf/gateway.toml loads with its documented values") {
     auto c = load_config_file(std::string(LANEWAY_SOURCE_DIR) + "/conf/gateway.toml");
     validate(c, "conf/gateway.toml");
@@ -92,6 +101,7 @@ TEST_SUITE("gateway") {
         {"[server\n", "t.toml:1"},
         {"[routing]\nload_interval = \"1ms\"\n" + node, "routing.load_interval"},
         {"[routing]\nmean_output_tokens = -3\n" + node, "routing.mean_output_tokens"},
+        {"[routing]\nmove_factor = 0.5\n" + node, "routing.move_factor"},
         {"[[lanes]]\nname = \"a b\"\n" + node, "lanes[0].name"},
         {"[[lanes]]\nname = \"a\"\nweight = 0\n" + node, "lanes[0].weight"},
         {"[[lanes]]\nname = \"a\"\nrequests_per_s = \"fast\"\n" + node, "lanes[0].requests_per_s"},
