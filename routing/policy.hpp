@@ -86,7 +86,7 @@ struct policy_config {
   int imbalance_abs = 32;                // kv_aware, prefix_only: least loaded when max − min load > this ...
   double imbalance_rel = 1.1;            // ... and max > this × min (SGLang's cache_aware defaults)
   double tie_tolerance = 0.05;           // kv_aware: estimates within this fraction of the best tie (least loaded wins)
-  double prefix_min_ratio = 0.5;         // prefix_only, kv_aware: a match covering more than this of the prompt is "home"
+  double prefix_min_ratio = 0.5;         // prefix_only, kv_aware: a match over this share of the blocks is "home"
   double move_factor = 2.0;              // kv_aware: leave home only if its best estimate > this × the best elsewhere
   bool sticky_sessions = false;          // kv_aware: a session keeps its node while that is not much worse
   double sticky_slack = 2.0;             // ... "much worse" = its estimated TTFT > slack × the best one
