@@ -14,29 +14,6 @@ namespace laneway::cpu::detail {
 
 namespace {
 
-
-// The 12 packed bytes -> scale[8], min[8] (6 bits each), four at a time in 32-bit words:
-// scale 0-3 / min 0-3 are the low 6 bits of bytes 0-3 / 4-7; scale 4-7 / min 4-7 take their low
-// nibble from bytes 8-11 and their top 2 bits from the top of bytes 0-3 / 4-7.
-inline void unpack_scales_k4(const uint8_t* packed, uint8_t* scale, uint8_t* min) {
-  uint32_t u[3];
-  std::memcpy(u, packed, 12);
-  const uint32_t s03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
-  const uint32_t s47 = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  std::memcpy(scale, &s03, 4);
-  std::memcpy(scale + 4, &s47, 4);
-  std::memcpy(min, &m03, 4);
-  std::memcpy(min + 4, &m47, 4);
-}
-
-// sum_j min[j] * (bsums[2j] + bsums[2j+1])
-inline int32_t min_correction(const uint8_t* min, const int16_t* bsums) {
-  int32_t s = 0;
-  for (int j = 0; j < 8; ++j) s += min[j] * (bsums[2 * j] + bsums[2 * j + 1]);
-  return s;
-}
-
 // Shared by Q4_K and Q5_K: high(b, c) gives the two 32-byte vectors of fifth bits (already
 // shifted to bit 4) for sub-blocks 2c and 2c+1, or zeros for Q4_K.
 template <class block_t, class high_fn>
