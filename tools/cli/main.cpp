@@ -6,6 +6,7 @@
 
 #include "gateway/gateway_command.hpp"
 #include "routing/sim/sim_command.hpp"
+#include "tools/ladder/ladder_command.hpp"
 #ifdef LANEWAY_HAVE_ENGINE
 #include "backends/engine/commands.hpp"
 #endif
@@ -25,6 +26,7 @@ const subcommand commands[] = {
     {"gateway", "run the OpenAI-compatible gateway in front of nodes (-c FILE | --node URL)",
      laneway::gateway::gateway_command},
     LANEWAY_SIM_COMMANDS
+    LANEWAY_LADDER_COMMANDS
 #ifdef LANEWAY_HAVE_WORKER
     LANEWAY_WORKER_COMMANDS
 #endif
