@@ -3,6 +3,7 @@
 #include "gateway/config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "gateway/config_lanes.hpp"
@@ -41,6 +42,22 @@ void read_server(table_reader r, server_config& s) {
   r.duration("body_timeout", ms(10), ms(3'600'000), s.body_timeout);
   r.duration("idle_timeout", ms(10), ms(86'400'000), s.idle_timeout);
   r.duration("shutdown_grace", ms(0), ms(3'600'000), s.shutdown_grace);
+  r.finish();
+}
+
+void read_tls(table_reader r, tls_config& t) {
+  t.enabled = true;
+  std::string listen;
+  r.string("listen", listen);
+  if (listen.empty()) r.fail("listen", "is required: the TLS listener's host:port (e.g. \"0.0.0.0:8443\")");
+  std::string why;
+  auto hp = parse_host_port(listen, &why);
+  if (!hp) r.fail("listen", why);
+  t.listen = *hp;
+  r.string("cert_file", t.cert_file);
+  if (t.cert_file.empty()) r.fail("cert_file", "is required: a PEM certificate chain");
+  r.string("key_file", t.key_file);
+  if (t.key_file.empty()) r.fail("key_file", "is required: the PEM private key of cert_file");
   r.finish();
 }
 
@@ -115,6 +132,7 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
   gateway_config config;
   table_reader top(root, "", source);
   if (const auto* t = top.table("server")) read_server(table_reader(*t, "server.", source), config.server);
+  if (const auto* t = top.table("tls")) read_tls(table_reader(*t, "tls.", source), config.tls);
   if (const auto* t = top.table("upstream")) read_upstream(table_reader(*t, "upstream.", source), config.upstream);
   if (const auto* t = top.table("health")) read_health(table_reader(*t, "health.", source), config.health);
   if (const auto* t = top.table("routing")) {
@@ -183,7 +201,11 @@ void validate(const gateway_config& config, const std::string& source) {
 }
 
 gateway_config load_config_file(const std::string& path) {
-  return parse_config(http::read_config_file(path), path);
+  gateway_config config = parse_config(http::read_config_file(path), path);
+  const auto folder = std::filesystem::path(path).parent_path();
+  for (std::string* file : {&config.tls.cert_file, &config.tls.key_file})
+    if (!file->empty() && std::filesystem::path(*file).is_relative()) *file = (folder / *file).string();
+  return config;
 }
 
 void add_node_url(gateway_config& config, const std::string& url) {

@@ -91,6 +91,15 @@ struct key_config {
   bool allow_lane_header = false;  // may pick another lane with an X-Lane header
 };
 
+// The client-facing TLS listener ([tls]; docs/tls.md). Present: a TLS listener on `listen` next to
+// the plain one on server.listen. Relative file paths are relative to the config file's folder.
+struct tls_config {
+  bool enabled = false;
+  host_port listen{"127.0.0.1", 8443};
+  std::string cert_file;  // PEM chain: the server certificate first, then intermediates
+  std::string key_file;   // PEM private key of that certificate
+};
+
 struct log_config {
   std::string level = "info";
 };
@@ -109,6 +118,7 @@ struct gateway_config {
   health_config health;
   routing_config routing;
   log_config log;
+  tls_config tls;
   std::vector<node_config> nodes;
   std::vector<lane_config> lanes;  // empty: one unlimited lane named "default"
   std::vector<key_config> keys;    // empty: no API keys required (tenant "anonymous")

@@ -6,14 +6,17 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "gateway/http/drain.hpp"
 #include "gateway/http/io_pool.hpp"
 #include "gateway/http/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/http/tls_context.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
 #include "gateway/proxy.hpp"
@@ -51,9 +54,29 @@ asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state
   }
 }
 
+std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
+  std::string address = e.address().is_v6() ? "[" + e.address().to_string() + "]" : e.address().to_string();
+  return address + ":" + std::to_string(e.port());
+}
+
 }  // namespace
 
-int run_gateway(const gateway_config& config, std::function<gateway_config()> reload) {
+std::shared_ptr<asio::ssl::context> check_tls(const gateway_config& config, const std::string& source) {
+  if (!config.tls.enabled) return nullptr;
+  auto ctx = http::make_server_tls_context({config.tls.cert_file, config.tls.key_file}, source);
+  long long left = http::tls_seconds_until_expiry(*ctx);
+  if (left < 0)
+    http::log_event_always(http::log_level::warn, "the TLS certificate has expired; clients will refuse it",
+                           {{"cert_file", config.tls.cert_file}});
+  else if (left < 14 * 86400)
+    http::log_event_always(http::log_level::warn, "the TLS certificate expires soon",
+                           {{"cert_file", config.tls.cert_file}, {"days_left", left / 86400}});
+  return ctx;
+}
+
+int run_gateway(const gateway_config& config, std::function<gateway_config()> reload,
+                std::shared_ptr<asio::ssl::context> tls) {
+  if (config.tls.enabled && !tls) tls = check_tls(config, "config");
   http::log_level level = http::log_level::info;
   http::parse_log_level(config.log.level, level);
   http::set_log_level(level);
@@ -68,8 +91,11 @@ int run_gateway(const gateway_config& config, std::function<gateway_config()> re
                              config.server.header_timeout,  config.server.body_timeout,     config.server.idle_timeout};
   http::server server(
       io, limits, [&pipeline](http::exchange& ex) { return pipeline.handle(ex); },
-      [&pipeline](const http::rejection& r) { pipeline.on_rejection(r); });
+      [&pipeline](const http::rejection& r) { pipeline.on_rejection(r); },
+      [&metrics](std::string_view reason) { metrics.tls_handshake_failure(reason); });
   auto bound = server.listen(config.server.listen.host, config.server.listen.port);
+  std::optional<asio::ip::tcp::endpoint> tls_bound;
+  if (tls) tls_bound = server.listen(config.tls.listen.host, config.tls.listen.port, tls);
 
   state.start();
   std::atomic<bool> stopping{false};
@@ -77,14 +103,14 @@ int run_gateway(const gateway_config& config, std::function<gateway_config()> re
   asio::signal_set hup(io.context(0), SIGHUP);
   asio::co_spawn(io.context(0), reload_on_sighup(hup, state, can_reload), asio::detached);
 
-  std::string address = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   nlohmann::json node_list = nlohmann::json::array();
   for (const auto& n : state.current()->nodes)
     node_list.push_back({{"name", n->name()}, {"url", n->config().url.text()}, {"kind", n->config().kind}});
   nlohmann::json lanes = nlohmann::json::array();
   for (const auto& l : state.current()->lanes.lanes()) lanes.push_back(l.name);
   http::log_event_always(http::log_level::info, "listening",
-                  {{"address", address + ":" + std::to_string(bound.port())},
+                  {{"address", endpoint_text(bound)},
+                   {"tls_address", tls_bound ? nlohmann::json(endpoint_text(*tls_bound)) : nlohmann::json(nullptr)},
                    {"io_threads", io.size()},
                    {"policy", state.routes().policy_name()},
                    {"lanes", lanes},

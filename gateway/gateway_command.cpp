@@ -65,8 +65,10 @@ int gateway_command(int argc, char** argv) {
     return config;
   };
   gateway_config config;
+  std::shared_ptr<boost::asio::ssl::context> tls;
   try {
     config = load();
+    tls = check_tls(config, config_path.empty() ? "command line" : config_path);
   } catch (const config_error& e) {
     std::fprintf(stderr, "laneway gateway: configuration error: %s\n", e.what());
     return 2;
@@ -77,7 +79,7 @@ int gateway_command(int argc, char** argv) {
     return 0;
   }
   try {
-    return run_gateway(config, config_path.empty() ? std::function<gateway_config()>{} : std::function<gateway_config()>(load));
+    return run_gateway(config, config_path.empty() ? std::function<gateway_config()>{} : std::function<gateway_config()>(load), tls);
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "laneway gateway: cannot start: %s\n", e.what());
     return 1;

@@ -39,6 +39,7 @@ gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Regi
   upstream_errors_ = &prometheus::BuildCounter().Name("laneway_upstream_errors_total").Help("Failed upstream attempts, by node and error kind").Register(r);
   retries_ = &prometheus::BuildCounter().Name("laneway_upstream_retries_total").Help("Requests tried again (another node or a fresh connection), by reason").Register(r);
   ejections_ = &prometheus::BuildCounter().Name("laneway_node_ejections_total").Help("Nodes taken out of rotation, by reason (probe, circuit)").Register(r);
+  tls_handshake_failures_ = &prometheus::BuildCounter().Name("laneway_tls_handshake_failures_total").Help("Client TLS handshakes that failed, by reason (timeout, failed)").Register(r);
   rejected_ = &prometheus::BuildCounter().Name("laneway_rejected_requests_total").Help("Requests answered by the server layer itself (limits, malformed HTTP), by code").Register(r);
   load_reports_ = &prometheus::BuildCounter().Name("laneway_node_load_reports_total").Help("Load reports read from nodes (/load, /metrics, /slots, /api/ps), by result").Register(r);
   reported_running_ = &prometheus::BuildGauge().Name("laneway_node_reported_running").Help("Requests the node says it is running (last report)").Register(r);
@@ -113,6 +114,9 @@ void gateway_metrics::ejection(const std::string& node, std::string_view reason)
 
 void gateway_metrics::client_disconnect() { client_disconnects_->Increment(); }
 
+void gateway_metrics::tls_handshake_failure(std::string_view reason) {
+  tls_handshake_failures_->Add({{"reason", std::string(reason)}}).Increment();
+}
 void gateway_metrics::rejected(std::string_view code) { rejected_->Add({{"code", std::string(code)}}).Increment(); }
 
 void gateway_metrics::load_report(const std::string& node, std::string_view result, const node_report& report) {

@@ -42,6 +42,7 @@ class gateway_metrics {
   void ejection(const std::string& node, std::string_view reason);
   void client_disconnect();
   void rejected(std::string_view code);
+  void tls_handshake_failure(std::string_view reason);  // "timeout" or "failed"
 
   // Node kinds, prefix index, routing and lanes (docs/metrics.md).
   void load_report(const std::string& node, std::string_view result, const node_report& report);
@@ -71,6 +72,7 @@ class gateway_metrics {
   prometheus::Family<prometheus::Counter>* retries_;
   prometheus::Family<prometheus::Counter>* ejections_;
   prometheus::Family<prometheus::Counter>* rejected_;
+  prometheus::Family<prometheus::Counter>* tls_handshake_failures_;
   prometheus::Counter* client_disconnects_;
   prometheus::Family<prometheus::Counter>* load_reports_;
   prometheus::Family<prometheus::Gauge>* reported_running_;

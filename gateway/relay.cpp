@@ -134,6 +134,9 @@ class client_watch {
     auto& socket = s->ex->stream.socket();
     std::size_t pending = ec ? 0 : socket.available(ec);
     if (!ec && pending > 0) {  // a pipelined request
+      // Over TLS the bytes are records we cannot read beside the session (a close_notify looks
+      // the same as a pipelined request): stop watching; a gone client fails the next write.
+      if (s->ex->stream.is_tls()) return;
       auto& buffer = s->ex->buffer;
       if (buffer.size() >= 64 * 1024) return;  // enough pipelined input: stop watching
       std::size_t n = socket.read_some(buffer.prepare(std::min<std::size_t>(pending, 64 * 1024)), ec);

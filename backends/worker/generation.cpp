@@ -132,7 +132,7 @@ asio::awaitable<bool> generation::send(std::string_view data) {
 asio::awaitable<unsigned> generation::run(std::shared_ptr<engine::request_stream> stream) {
   auto waiter = engine_waiter::create(co_await asio::this_coro::executor);
   stream->set_notify(waiter->notifier());
-  waiter->watch_client(ex_.stream);
+  waiter->watch_client(ex_.stream.tcp());
   const auto deadline = steady::now() + w_.config.request_timeout;
   if (req_.stream) {
     if (co_await sse_.start()) write_failed_ = true;

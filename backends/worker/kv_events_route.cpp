@@ -50,7 +50,7 @@ asio::awaitable<void> serve_kv_events(http::exchange& ex, worker_state& w) {
   w.metrics.http_answer("kv_events", 200);
   engine::kv_event_feed& feed = w.sched.kv_events();
   auto waiter = engine_waiter::create(co_await asio::this_coro::executor);
-  waiter->watch_client(ex.stream);
+  waiter->watch_client(ex.stream.tcp());
   engine::kv_snapshot snap = feed.snapshot();
   uint64_t last = snap.seq;
   bool ok = !(co_await sse.write(snapshot_event(snap, w)));

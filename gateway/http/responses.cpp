@@ -14,7 +14,7 @@ namespace bhttp = beast::http;
 
 namespace {
 
-asio::awaitable<beast::error_code> send(beast::tcp_stream& stream, unsigned status, std::string body,
+asio::awaitable<beast::error_code> send(client_stream& stream, unsigned status, std::string body,
                                         std::string_view content_type, std::string_view request_id, bool keep_alive,
                                         unsigned retry_after_s = 0) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
@@ -50,7 +50,7 @@ asio::awaitable<beast::error_code> write_error(exchange& ex, const error& err) {
   co_return ec;
 }
 
-asio::awaitable<beast::error_code> write_error_to(beast::tcp_stream& stream, const error& err,
+asio::awaitable<beast::error_code> write_error_to(client_stream& stream, const error& err,
                                                   std::string_view request_id, bool keep_alive) {
   co_return co_await send(stream, err.status(), err.body(), "application/json", request_id, keep_alive);
 }

@@ -5,10 +5,10 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <string>
 #include <string_view>
 
+#include "gateway/http/client_stream.hpp"
 #include "gateway/http/error.hpp"
 
 namespace laneway::http {
@@ -20,7 +20,7 @@ boost::asio::awaitable<boost::beast::error_code> write_body(exchange& ex, unsign
 boost::asio::awaitable<boost::beast::error_code> write_json(exchange& ex, unsigned status, std::string body);
 boost::asio::awaitable<boost::beast::error_code> write_error(exchange& ex, const error& err);
 // For answers before an exchange exists (limits, refusals).
-boost::asio::awaitable<boost::beast::error_code> write_error_to(boost::beast::tcp_stream& stream, const error& err,
+boost::asio::awaitable<boost::beast::error_code> write_error_to(client_stream& stream, const error& err,
                                                                 std::string_view request_id, bool keep_alive);
 
 // "event: error\ndata: {...}\n\n"

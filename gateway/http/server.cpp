@@ -1,6 +1,8 @@
 // HTTP/1.1 server scaffolding (see server.hpp). Per connection: wait for the first byte of a
 // request (idle timeout), read the header (header timeout, size limit), answer
 // `Expect: 100-continue`, read the body (body timeout, size limit), then hand over to the handler.
+// A TLS listener first completes the handshake (within the header timeout), then runs the same
+// session code over the TLS stream (client_stream), and sends close_notify at the end.
 #include "gateway/http/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -33,12 +37,17 @@ struct server::session_state {
 
 bool exchange::draining() const { return owner.draining(); }
 
-server::server(io_pool& pool, server_limits limits, handler_fn handler, rejection_fn on_rejection)
-    : pool_(pool), limits_(limits), handler_(std::move(handler)), on_rejection_(std::move(on_rejection)) {}
+server::server(io_pool& pool, server_limits limits, handler_fn handler, rejection_fn on_rejection,
+               tls_failure_fn on_tls_failure)
+    : pool_(pool),
+      limits_(limits),
+      handler_(std::move(handler)),
+      on_rejection_(std::move(on_rejection)),
+      on_tls_failure_(std::move(on_tls_failure)) {}
 
 server::~server() = default;
 
-tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
+tcp::endpoint server::listen(const std::string& host, std::uint16_t port, tls_ptr tls) {
   auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host);
   tcp::endpoint endpoint(address, port);
   auto acceptor = std::make_shared<tcp::acceptor>(pool_.context(0));
@@ -47,11 +56,11 @@ tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
   acceptor->bind(endpoint);
   acceptor->listen(asio::socket_base::max_listen_connections);
   acceptors_.push_back(acceptor);
-  asio::co_spawn(acceptor->get_executor(), accept_loop(acceptor), asio::detached);
+  asio::co_spawn(acceptor->get_executor(), accept_loop(acceptor, std::move(tls)), asio::detached);
   return acceptor->local_endpoint();
 }
 
-asio::awaitable<void> server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+asio::awaitable<void> server::accept_loop(std::shared_ptr<tcp::acceptor> acceptor, tls_ptr tls) {
   while (!draining_) {
     auto [ec, socket] = co_await acceptor->async_accept(pool_.context(pool_.next_index()), use_tuple);
     if (ec) {
@@ -64,16 +73,29 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<tcp::acceptor> accepto
     }
     auto executor = socket.get_executor();
     if (connections_.load() >= limits_.max_connections) {
-      asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+      asio::co_spawn(executor, refuse(std::move(socket), tls), asio::detached);
       continue;
     }
     ++connections_;
-    asio::co_spawn(executor, run_session(std::move(socket)), asio::detached);
+    asio::co_spawn(executor, run_session(std::move(socket), tls), asio::detached);
   }
 }
 
-asio::awaitable<void> server::refuse(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+asio::awaitable<void> server::refuse(tcp::socket socket, tls_ptr tls) {
+  if (!tls) {
+    beast::tcp_stream plain(std::move(socket));
+    client_stream stream(plain);
+    co_await refuse_on(stream);
+    co_return;
+  }
+  tls_stream secure(std::move(socket), *tls);
+  if (!co_await handshake(secure, std::chrono::milliseconds(2'000))) co_return;
+  client_stream stream(secure);
+  co_await refuse_on(stream);
+}
+
+// Answers 503 too_many_connections and closes.
+asio::awaitable<void> server::refuse_on(client_stream& stream) {
   auto err = make_error(error_kind::too_many_connections, "the server has reached its connection limit; retry shortly");
   std::string id = new_request_id();
   if (on_rejection_) on_rejection_({id, "", "", err});
@@ -89,13 +111,29 @@ asio::awaitable<void> server::refuse(tcp::socket socket) {
   }
 }
 
+// The server side of a TLS handshake within `deadline` (the TCP layer's timeout closes the
+// socket when it passes). A failure is counted and logged at debug; the caller just closes.
+asio::awaitable<bool> server::handshake(tls_stream& stream, std::chrono::milliseconds deadline) {
+  stream.next_layer().expires_after(deadline);
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  stream.next_layer().expires_never();
+  if (!ec) co_return true;
+  const bool timed_out = ec == beast::error::timeout;
+  if (on_tls_failure_) on_tls_failure_(timed_out ? "timeout" : "failed");
+  beast::error_code peer_ec;
+  auto peer = stream.next_layer().socket().remote_endpoint(peer_ec);
+  log_event(log_level::debug, "TLS handshake failed",
+            {{"error", ec.message()}, {"peer", peer_ec ? std::string() : peer.address().to_string()}});
+  co_return false;
+}
+
 namespace {
 
 // A deadline for reading a request. Unlike tcp_stream's own timeout, which closes the socket,
 // expiry only cancels the pending read, so the session can still answer 408.
 class read_deadline {
  public:
-  read_deadline(beast::tcp_stream& stream, std::chrono::milliseconds after)
+  read_deadline(client_stream& stream, std::chrono::milliseconds after)
       : state_(std::make_shared<state>()), timer_(stream.get_executor()) {
     stream.expires_never();
     timer_.expires_after(after);
@@ -136,18 +174,40 @@ std::optional<error> read_failure(const beast::error_code& ec) {
   if (ec == beast::error::timeout)
     return make_error(error_kind::request_timeout, "the request was not received in time");
   if (ec == bhttp::error::partial_message) return std::nullopt;
+  // A TLS client that left without close_notify, or a broken TLS record: nothing to answer on.
+  if (ec == asio::ssl::error::stream_truncated || ec.category() == asio::error::get_ssl_category()) return std::nullopt;
   return make_error(error_kind::bad_request, "malformed HTTP request: " + ec.message());
 }
 
 }  // namespace
 
-asio::awaitable<void> server::run_session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+asio::awaitable<void> server::run_session(tcp::socket socket, tls_ptr tls) {
   beast::error_code ignored;
-  stream.socket().set_option(tcp::no_delay(true), ignored);
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (!tls) {
+    beast::tcp_stream plain(std::move(socket));
+    client_stream stream(plain);
+    co_await serve(stream);
+  } else {
+    tls_stream secure(std::move(socket), *tls);
+    if (co_await handshake(secure, limits_.header_timeout)) {
+      client_stream stream(secure);
+      co_await serve(stream);
+      // close_notify, bounded: a peer that never answers it is closed after a second.
+      secure.next_layer().expires_after(std::chrono::seconds(1));
+      if (secure.next_layer().socket().is_open()) co_await secure.async_shutdown(use_tuple);
+    }
+    secure.next_layer().socket().close(ignored);
+  }
+  --connections_;
+}
+
+// The request loop of one connection, the same over plain TCP and TLS.
+asio::awaitable<void> server::serve(client_stream& stream) {
+  beast::error_code ignored;
   auto state = std::make_shared<session_state>();
   state->executor = co_await asio::this_coro::executor;
-  state->stream = &stream;
+  state->stream = &stream.tcp();
   {
     std::lock_guard lock(sessions_mutex_);
     sessions_.insert(state);
@@ -221,9 +281,10 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(state);
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
-  --connections_;
+  if (!stream.is_tls()) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+  }
 }
 
 void server::drain() {

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <string_view>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "gateway/http/client_stream.hpp"
 #include "gateway/http/error.hpp"
 #include "gateway/http/io_pool.hpp"
 
@@ -46,7 +48,7 @@ class server;
 
 // One request read from a client, and the connection to answer it on.
 struct exchange {
-  beast::tcp_stream& stream;
+  client_stream& stream;       // plain or TLS; deadlines and socket() act on the TCP layer
   beast::flat_buffer& buffer;  // the connection's read buffer (may already hold pipelined bytes)
   request& req;
   std::string request_id;      // the client's valid X-Request-Id or a new one
@@ -68,17 +70,21 @@ struct rejection {
 
 using handler_fn = std::function<asio::awaitable<void>(exchange&)>;
 using rejection_fn = std::function<void(const rejection&)>;
+// A TLS handshake that failed ("timeout" or "failed"), for the owner's metrics.
+using tls_failure_fn = std::function<void(std::string_view reason)>;
 
 class server {
  public:
-  server(io_pool& pool, server_limits limits, handler_fn handler, rejection_fn on_rejection = {});
+  server(io_pool& pool, server_limits limits, handler_fn handler, rejection_fn on_rejection = {},
+         tls_failure_fn on_tls_failure = {});
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
   // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
   // Throws boost::system::system_error when the address cannot be bound.
-  tcp::endpoint listen(const std::string& host, std::uint16_t port);
+  // With `tls`, every connection first completes a TLS handshake within header_timeout.
+  tcp::endpoint listen(const std::string& host, std::uint16_t port, std::shared_ptr<asio::ssl::context> tls = nullptr);
 
   // Stops accepting, closes idle keep-alive connections, lets requests in progress finish
   // (their connections close after the response). Safe from any thread.
@@ -91,14 +97,19 @@ class server {
 
  private:
   struct session_state;
-  asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
-  asio::awaitable<void> run_session(tcp::socket socket);
-  asio::awaitable<void> refuse(tcp::socket socket);
+  using tls_ptr = std::shared_ptr<asio::ssl::context>;
+  asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, tls_ptr tls);
+  asio::awaitable<void> run_session(tcp::socket socket, tls_ptr tls);
+  asio::awaitable<void> serve(client_stream& stream);
+  asio::awaitable<bool> handshake(tls_stream& stream, std::chrono::milliseconds deadline);
+  asio::awaitable<void> refuse(tcp::socket socket, tls_ptr tls);
+  asio::awaitable<void> refuse_on(client_stream& stream);
 
   io_pool& pool_;
   server_limits limits_;
   handler_fn handler_;
   rejection_fn on_rejection_;
+  tls_failure_fn on_tls_failure_;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> busy_{0};

@@ -35,6 +35,19 @@ TEST_SUITE("gateway") {
     CHECK(to_policy_config(parse_config(node, "t.toml").routing).move_factor == 2.0);
   }
 
+  TEST_CASE("[tls]: listen and both files required; off when absent") {
+    auto c = parse_config("[tls]\nlisten = \"0.0.0.0:8443\"\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n" + node, "t.toml");
+    CHECK(c.tls.enabled);
+    CHECK(c.tls.listen.port == 8443);
+    CHECK(c.tls.cert_file == "/c.pem");
+    CHECK_FALSE(parse_config(node, "t.toml").tls.enabled);
+    CHECK(error_of("[tls]\ncert_file = \"c\"\nkey_file = \"k\"\n" + node).find("t.toml: tls.listen: is required") == 0);
+    CHECK(error_of("[tls]\nlisten = \"127.0.0.1:1\"\nkey_file = \"k\"\n" + node).find("tls.cert_file: is required") != std::string::npos);
+    CHECK(error_of("[tls]\nlisten = \"127.0.0.1:1\"\ncert_file = \"c\"\n" + node).find("tls.key_file: is required") != std::string::npos);
+    CHECK(error_of("[tls]\nlisten = \"127.0.0.1:1\"\ncert_file = \"c\"\nkey_file = \"k\"\nciphers = \"x\"\n" + node)
+              .find("tls.ciphers") != std::string::npos);
+  }
+
   TEST_CASE("conf/gateway.toml loads with its documented values") {
     auto c = load_config_file(std::string(LANEWAY_SOURCE_DIR) + "/conf/gateway.toml");
     validate(c, "conf/gateway.toml");
@@ -57,6 +70,7 @@ TEST_SUITE("gateway") {
     REQUIRE(c.keys.size() == 2);
     CHECK(c.keys[0].lane == "chat");
     CHECK(c.keys[1].allow_lane_header);
+    CHECK_FALSE(c.tls.enabled);  // documented, commented out
   }
 
   TEST_CASE("defaults apply when tables are absent") {
