@@ -61,7 +61,8 @@ describe('capacity from node reports', () => {
   });
 
   test('saturated: the sheddable lane is shed (503), the other waits its turn', async () => {
-    assert.equal(await gw.metric('laneway_admission_capacity'), 8);
+    // The capacity gauge follows the node's reports (every 50 ms); wait for the current one.
+    await waitFor(async () => (await gw.metric('laneway_admission_capacity')) === 8, 5000, 'capacity 8 from the reports');
     await up.control({ load: { max_seqs: 1 } });
     // The gateway's capacity is now the node's single sequence slot.
     await waitFor(async () => (await gw.metric('laneway_admission_capacity')) === 1, 5000, 'capacity 1');
