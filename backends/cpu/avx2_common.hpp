@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backends/cpu/quant_types.hpp"
+
 namespace laneway::cpu::detail {
 namespace {
 
@@ -34,6 +36,21 @@ inline void unpack_scales_k4(const uint8_t* packed, uint8_t* scale, uint8_t* min
   std::memcpy(scale + 4, &s47, 4);
   std::memcpy(min, &m03, 4);
   std::memcpy(min + 4, &m47, 4);
+}
+
+// The `high` argument of the Q4_K/Q5_K dot kernels: the two 32-byte vectors of fifth bits, already
+// shifted to bit 4, for sub-blocks 2c and 2c+1 — none for Q4_K; bit j of qh[l] for Q5_K.
+inline void q4_k_high_bits(const block_q4_k&, int, __m256i* h0, __m256i* h1) {
+  *h0 = _mm256_setzero_si256();
+  *h1 = _mm256_setzero_si256();
+}
+
+inline void q5_k_high_bits(const block_q5_k& b, int c, __m256i* h0, __m256i* h1) {
+  const __m256i qh = load32(b.qh);
+  const __m256i one = _mm256_set1_epi8(1);
+  const __m128i s0 = _mm_cvtsi32_si128(2 * c), s1 = _mm_cvtsi32_si128(2 * c + 1);
+  *h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s0), one), 4);
+  *h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s1), one), 4);
 }
 
 // sum_j min[j] * (bsums[2j] + bsums[2j+1]): the Q4_K/Q5_K min term against Q8_K activations

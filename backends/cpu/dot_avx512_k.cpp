@@ -52,22 +52,13 @@ float dot_k4(int64_t n, const block_t* w, const block_q8_k* x, high_fn high) {
 // w: [n/256] Q4_K, x: [n/256] Q8_K
 float avx512_dot_q4_k(int64_t n, const void* w, const void* x) {
   return dot_k4(n, static_cast<const block_q4_k*>(w), static_cast<const block_q8_k*>(x),
-                [](const block_q4_k&, int, __m256i* h0, __m256i* h1) {
-                  *h0 = _mm256_setzero_si256();
-                  *h1 = _mm256_setzero_si256();
-                });
+                q4_k_high_bits);
 }
 
 // w: [n/256] Q5_K, x: [n/256] Q8_K; fifth bit of sub-block j, value l = bit j of qh[l].
 float avx512_dot_q5_k(int64_t n, const void* w, const void* x) {
   return dot_k4(n, static_cast<const block_q5_k*>(w), static_cast<const block_q8_k*>(x),
-                [](const block_q5_k& b, int c, __m256i* h0, __m256i* h1) {
-                  const __m256i qh = load32(b.qh);
-                  const __m256i one = _mm256_set1_epi8(1);
-                  const __m128i s0 = _mm_cvtsi32_si128(2 * c), s1 = _mm_cvtsi32_si128(2 * c + 1);
-                  *h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s0), one), 4);
-                  *h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, s1), one), 4);
-                });
+                q5_k_high_bits);
 }
 
 // w: [n/256] Q6_K, x: [n/256] Q8_K
