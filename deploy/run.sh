@@ -72,5 +72,8 @@ curl -fsSN "$url/v1/chat/completions" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model\",\"max_tokens\":16,\"temperature\":0,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story about a cat\"}]}"
 echo "== models: $(curl -fsS "$url/v1/models")"
 if (( once )); then exit 0; fi
-echo "== serving on $url until Ctrl-C (metrics: $url/metrics; worker logs in $run_dir)"
+# A line to copy into another terminal while this one serves (single quotes: no shell escaping).
+echo
+echo "== serving on $url until Ctrl-C (metrics: $url/metrics; worker logs in $run_dir). Try it:"
+echo "curl -s $url/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"$model\",\"max_tokens\":48,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story about a dog\"}]}'"
 wait "${pids[-1]}"
