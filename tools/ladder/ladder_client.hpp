@@ -1,15 +1,21 @@
-// One closed-loop client of `laneway ladder`: a keep-alive HTTP/1.1 connection that sends the
-// next request from the prompt mix as soon as its last one ended, measuring each (no Beast here).
+// One closed-loop client of `laneway ladder`: a keep-alive HTTP/1.1 connection (TLS for https)
+// that sends the next request from the prompt mix as soon as its last one ended, measuring each
+// (no Beast here: the connection lives in ladder_connection.hpp).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gateway/url.hpp"
 #include "tools/ladder/ladder_stats.hpp"
 #include "tools/ladder/prompt_mix.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace laneway::ladder {
 
@@ -19,6 +25,8 @@ struct ladder_target {
   gateway::node_url url;
   std::string model;
   std::string key;  // "" for none; sent as Authorization: Bearer
+  std::shared_ptr<boost::asio::ssl::context> tls;  // set for https URLs
+  bool verify_host = true;                         // false with --insecure
   bool stream = false;
   int max_tokens = 32;
   std::chrono::milliseconds request_timeout{60000};  // whole exchange; past it: error class timeout

@@ -131,13 +131,16 @@ TEST_SUITE("ladder") {
 
   TEST_CASE("mix: rotation holds the weights in every window of 10, bodies ask for usage") {
     const auto& mix = builtin_mix();
-    CHECK(mix.name == "ladder-mix-v1");
+    CHECK(mix.label() == "ladder-mix-v2");
     for (int client = 0; client < 3; ++client) {
       std::map<std::string, int> seen;
       for (int seq = 5; seq < 15; ++seq) ++seen[mix.pick(client, seq).kind];
       CHECK(seen == std::map<std::string, int>{{"short_chat", 5}, {"agent_call", 3}, {"long_summarise", 2}});
     }
-    CHECK(mix.summary() == "ladder-mix-v1: short_chat 5/10, agent_call 3/10, long_summarise 2/10");
+    CHECK(mix.summary() == "ladder-mix-v2: short_chat 5/10, agent_call 3/10, long_summarise 2/10");
+    // Smooth weighted round-robin spreads an entry out: the two long prompts are never adjacent.
+    for (std::size_t i = 0; i < mix.rotation.size(); ++i)
+      CHECK_FALSE((mix.rotation[i] == 2 && mix.rotation[(i + 1) % mix.rotation.size()] == 2));
     auto body = request_body(mix.entries[1], "m", 64, true);
     CHECK(body.find("\"include_usage\":true") != std::string::npos);
     CHECK(body.find("\"max_tokens\":16") != std::string::npos);

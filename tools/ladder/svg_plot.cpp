@@ -1,0 +1,153 @@
+// line_plot and its helpers (see svg_plot.hpp). Coordinates: a plot area inside fixed margins,
+// x and y mapped linearly from the tick range, which always includes 0 on y so bars of growth
+// are not exaggerated.
+#include "tools/ladder/svg_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace laneway::ladder {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at text[i], 0 when it is not one (overlongs and
+// surrogates included), so text from outside cannot make the document invalid.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = b(i);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  if (n == 2 && c < 0xC2) return 0;
+  if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) >= 0xA0))) return 0;
+  if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || c > 0xF4 || (c == 0xF4 && b(i + 1) >= 0x90))) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    std::size_t n = utf8_length(text, i);
+    if (n == 0 || (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n')) {
+      out += "&#xFFFD;";  // invalid UTF-8 or a control character XML does not allow
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+std::vector<double> nice_ticks(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (hi <= lo) hi = lo + (lo == 0 ? 1 : std::abs(lo));
+  double raw = (hi - lo) / 5;
+  double mag = std::pow(10, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    step = m * mag;
+    if (step >= raw) break;
+  }
+  std::vector<double> ticks;
+  double start = std::floor(lo / step) * step;
+  for (double v = start; v < hi + step * 0.999 && ticks.size() < 50; v += step) ticks.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  return ticks;
+}
+
+namespace {
+
+const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+std::string tick_label(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+}  // namespace
+
+std::string line_plot(const plot_spec& spec, const std::vector<plot_series>& series) {
+  const double left = 64, right = 16, top = 32, bottom = 44;
+  const double w = spec.width, h = spec.height, pw = w - left - right, ph = h - top - bottom;
+  std::string svg = "<svg role=\"img\" width=\"" + std::to_string(spec.width) +
+                    "\" height=\"" + std::to_string(spec.height) + "\" viewBox=\"0 0 " + std::to_string(spec.width) +
+                    " " + std::to_string(spec.height) + "\" font-family=\"sans-serif\" font-size=\"11\">";
+  svg += "<title>" + html_escape(spec.title) + "</title>";
+  svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>";
+  svg += "<text x=\"" + num(w / 2) + "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" +
+         html_escape(spec.title) + "</text>";
+  double x0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  for (const auto& s : series)
+    for (auto [x, y] : s.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      x0 = std::min(x0, x);
+      x1 = std::max(x1, x);
+      y1 = std::max(y1, y);
+    }
+  if (!std::isfinite(x0)) {
+    svg += "<text x=\"" + num(w / 2) + "\" y=\"" + num(h / 2) + "\" text-anchor=\"middle\" fill=\"#666666\">no data</text></svg>";
+    return svg;
+  }
+  auto xt = nice_ticks(x0, x1), yt = nice_ticks(0, std::max(y1, 0.0));
+  double xmin = xt.front(), xmax = xt.back(), ymax = yt.back();
+  auto px = [&](double x) { return left + (xmax > xmin ? (x - xmin) / (xmax - xmin) : 0.5) * pw; };
+  auto py = [&](double y) { return top + ph - (ymax > 0 ? y / ymax : 0) * ph; };
+  // Grid and tick labels.
+  for (double y : yt) {
+    svg += "<line x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" + num(py(y)) + "\" y2=\"" + num(py(y)) +
+           "\" stroke=\"#e0e0e0\"/>";
+    svg += "<text x=\"" + num(left - 6) + "\" y=\"" + num(py(y) + 4) + "\" text-anchor=\"end\">" + tick_label(y) + "</text>";
+  }
+  for (double x : xt) {
+    svg += "<text x=\"" + num(px(x)) + "\" y=\"" + num(top + ph + 16) + "\" text-anchor=\"middle\">" + tick_label(x) +
+           "</text>";
+  }
+  svg += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
+         "\" fill=\"none\" stroke=\"#888888\"/>";
+  svg += "<text x=\"" + num(left + pw / 2) + "\" y=\"" + num(h - 8) + "\" text-anchor=\"middle\">" +
+         html_escape(spec.x_label) + "</text>";
+  svg += "<text transform=\"translate(14 " + num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+         html_escape(spec.y_label) + "</text>";
+  // Series, then the legend (top left inside the plot area).
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const char* color = palette[i % std::size(palette)];
+    std::string points;
+    for (auto [x, y] : series[i].points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      points += (points.empty() ? "" : " ") + num(px(x)) + "," + num(py(y));
+    }
+    svg += "<polyline fill=\"none\" stroke=\"" + std::string(color) + "\" stroke-width=\"2\" points=\"" + points + "\"/>";
+    if (series[i].points.size() <= 64) {
+      for (auto [x, y] : series[i].points)
+        if (std::isfinite(x) && std::isfinite(y))
+          svg += "<circle cx=\"" + num(px(x)) + "\" cy=\"" + num(py(y)) + "\" r=\"3\" fill=\"" + color + "\"/>";
+    }
+    double ly = top + 14 + 14 * static_cast<double>(i);
+    svg += "<rect x=\"" + num(left + 8) + "\" y=\"" + num(ly - 8) + "\" width=\"10\" height=\"10\" fill=\"" + color + "\"/>";
+    svg += "<text x=\"" + num(left + 22) + "\" y=\"" + num(ly + 1) + "\">" + html_escape(series[i].name) + "</text>";
+  }
+  svg += "</svg>";
+  return svg;
+}
+
+}  // namespace laneway::ladder
