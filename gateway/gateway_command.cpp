@@ -1,7 +1,7 @@
 // `laneway gateway -c FILE [--listen HOST:PORT] [--node URL ...] [--io-threads N] [--policy P]
 // [--log-level L] [--check]`: flags override the file; without a file, defaults plus flags. The
 // same flags apply again to the file re-read on SIGHUP. `--hash-key KEY` prints the sha256 for
-// a [[keys]] entry.
+// a [[keys]] entry. `--print-keys` lists every key the loader looks up while reading the file.
 #include "gateway/gateway_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include "gateway/api_keys.hpp"
 #include "gateway/config.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/http/config_reader.hpp"
 
 namespace laneway::gateway {
 
@@ -19,7 +20,7 @@ int gateway_command(int argc, char** argv) {
   std::string config_path, listen, policy, log_level;
   std::vector<std::string> node_urls;
   int io_threads = 0;
-  bool check = false;
+  bool check = false, print_keys = false;
   std::string hash_key;
   app.add_option("-c,--config", config_path, "TOML config file (see conf/gateway.toml)");
   app.add_option("--listen", listen, "listen address HOST:PORT (overrides server.listen)");
@@ -28,6 +29,8 @@ int gateway_command(int argc, char** argv) {
   app.add_option("--policy", policy, "routing policy (overrides routing.policy)");
   app.add_option("--log-level", log_level, "debug | info | warn | error (overrides log.level)");
   app.add_flag("--check", check, "validate the configuration and exit");
+  app.add_flag("--print-keys", print_keys,
+               "read the file (-c) and print every config key the loader looks up, one dotted name a line, and exit");
   app.add_option("--hash-key", hash_key, "print the sha256 of an API key for a [[keys]] entry and exit");
   try {
     app.parse(argc, argv);
@@ -37,6 +40,20 @@ int gateway_command(int argc, char** argv) {
 
   if (!hash_key.empty()) {
     std::printf("%s\n", to_hex(sha256(hash_key)).c_str());
+    return 0;
+  }
+
+  if (print_keys) {
+    // Keys of tables absent from the file are not looked up: give a file with every table.
+    http::key_census census;
+    try {
+      // Only read, not checked: TLS files and nodes need not exist for a key listing.
+      parse_config(config_path.empty() ? "" : http::read_config_file(config_path), config_path.empty() ? "command line" : config_path);
+    } catch (const config_error& e) {
+      std::fprintf(stderr, "laneway gateway: configuration error: %s\n", e.what());
+      return 2;
+    }
+    for (const auto& key : census.keys()) std::printf("%s\n", key.c_str());
     return 0;
   }
 

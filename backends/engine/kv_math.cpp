@@ -66,13 +66,13 @@ kv_plan plan_kv(const model& m, const kv_plan_input& in) {
   const uint64_t step = 256;
   const uint64_t widths = static_cast<uint64_t>(4 * hp.n_embd + 2 * hp.q_dim() + 2 * hp.kv_dim() + 2 * hp.n_ff);
   p.scratch_bytes = 4 * (step * widths + static_cast<uint64_t>(std::max<int64_t>(1, in.seqs)) * static_cast<uint64_t>(hp.n_vocab));
-  p.needed = p.weight_bytes + p.kv_bytes + p.scratch_bytes;
+  p.needed = p.weight_bytes + p.kv_bytes + p.scratch_bytes + in.runtime;
   if (in.memory > 0) {
     p.has_verdict = true;
     const int64_t usable = static_cast<int64_t>(in.memory) - static_cast<int64_t>(in.reserve);
     p.margin = usable - static_cast<int64_t>(p.needed);
     p.fits = p.margin >= 0;
-    const int64_t for_kv = usable - static_cast<int64_t>(p.weight_bytes + p.scratch_bytes);
+    const int64_t for_kv = usable - static_cast<int64_t>(p.weight_bytes + p.scratch_bytes + in.runtime);
     p.max_seqs_that_fit = p.bytes_per_seq > 0 && for_kv > 0 ? for_kv / static_cast<int64_t>(p.bytes_per_seq) : 0;
   }
   return p;
@@ -91,6 +91,7 @@ std::string format_kv_plan_text(const kv_plan& p) {
     << p.in.block_size << ")\n";
   o << "KV total     " << human(p.kv_bytes) << " for " << p.in.seqs << " sequence(s)\n";
   o << "scratch      " << human(p.scratch_bytes) << " (forward-pass activations, estimate)\n";
+  if (p.in.runtime > 0) o << "runtime      " << human(p.in.runtime) << " (the process itself: code, threads, buffers)\n";
   o << "needed       " << human(p.needed) << "\n";
   if (p.has_verdict) {
     o << "memory       " << human(p.in.memory) << " - reserve " << human(p.in.reserve) << " = "
@@ -117,6 +118,7 @@ std::string format_kv_plan_json(const kv_plan& p) {
                       {"kv_bytes_per_sequence", p.bytes_per_seq},
                       {"kv_bytes", p.kv_bytes},
                       {"scratch_bytes", p.scratch_bytes},
+                      {"runtime_bytes", p.in.runtime},
                       {"needed_bytes", p.needed}};
   if (p.has_verdict) {
     j["memory_bytes"] = p.in.memory;

@@ -4,7 +4,7 @@
 //
 //   bytes/token     = 2 (K and V) * n_layer * n_head_kv * head_dim * bytes per value (f16: 2, f32: 4)
 //   blocks/sequence = ceil(ctx / block_size); bytes/sequence = blocks * block_size * bytes/token
-//   needed          = weights + seqs * bytes/sequence + compute scratch
+//   needed          = weights + seqs * bytes/sequence + compute scratch + runtime (fixed, given)
 //   fits            = needed <= memory - reserve;  margin = memory - reserve - needed
 #pragma once
 
@@ -24,6 +24,7 @@ struct kv_plan_input {
   cpu::dtype kv_type = cpu::dtype::f16;
   uint64_t memory = 0;                  // machine memory; 0: unknown (no fit verdict)
   uint64_t reserve = 0;                 // left to the OS and other programs
+  uint64_t runtime = 0;                 // the process beside weights, KV and scratch (code, threads, buffers)
 };
 
 struct kv_plan {
@@ -37,7 +38,7 @@ struct kv_plan {
   uint64_t bytes_per_seq = 0;
   uint64_t kv_bytes = 0;                // seqs * bytes_per_seq
   uint64_t scratch_bytes = 0;           // forward-pass activations (estimate, 256-token steps)
-  uint64_t needed = 0;                  // weights + kv + scratch
+  uint64_t needed = 0;                  // weights + kv + scratch + runtime
   bool has_verdict = false;
   bool fits = false;
   int64_t margin = 0;                   // bytes left (negative: short by)

@@ -1,58 +1,108 @@
-// `laneway kv -m FILE --ctx N --seqs N [--memory 16GiB --reserve 4GiB] [--kv-type f16|f32]
-// [--block-size 16] [--json]`: the KV math of kv_math.hpp for one model and workload. Without
-// --memory the machine's own memory is used; the exit code is 0 when it fits (or no memory is
-// known), 3 when it does not, 1/2 for a bad file or bad flags.
+// `laneway kv -m FILE [-m FILE ...] [--ctx 4096,32768] [--seqs 1,4,16] [--kv-type f16,f32]
+// [--memory 16GiB] [--reserve SIZE] [--overhead SIZE] [--block-size 16]
+// [--format text|md|html|json]`: the KV sheet of kv_sheet.hpp. Without --memory the machine's own
+// memory is used; without --reserve the OS default. Exit 0 when every row fits (or no memory is
+// known), 3 when some row does not, 1 for a model file that cannot be read, 2 for bad flags.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "backends/engine/cli_args.hpp"
-#include "backends/worker/commands.hpp"
-#include "backends/engine/kv_math.hpp"
 #include "backends/engine/model.hpp"
+#include "backends/worker/commands.hpp"
+#include "backends/worker/kv_sheet.hpp"
 #include "gateway/http/config_reader.hpp"
 
 namespace laneway::worker {
 
-using namespace laneway::engine;
+namespace {
+
+// The worker process beside its weights, KV pool and forward scratch: code, the tokenizer's
+// tables, HTTP and scheduler threads' stacks, buffers. Measured as the RSS of a worker serving
+// the bundled 260K model with a 1MiB KV pool (about 20MiB on Linux x86-64), with headroom for
+// larger vocabularies and busy HTTP buffers.
+constexpr const char* default_overhead = "64MiB";
+
+std::optional<uint64_t> size_flag(const std::string& flag, const std::string& text) {
+  std::string why;
+  auto v = http::parse_byte_size(text, &why);
+  if (!v) std::fprintf(stderr, "laneway kv: %s: %s\n", flag.c_str(), why.c_str());
+  return v;
+}
+
+}  // namespace
 
 int kv_command(int argc, char** argv) {
-  CLI::App app{"KV math: KV bytes per token, per sequence and in all, and whether it fits beside the weights.",
+  CLI::App app{"KV sheet: per model, context and sequence count, the KV cache beside the weights against a "
+               "machine's memory minus the OS reserve, and whether it fits.",
                "laneway kv"};
-  std::string path, memory, reserve = "4GiB", kv_type = "f16";
-  kv_plan_input in;
-  in.ctx = 4096;
+  std::vector<std::string> paths, kv_types{"f16"};
+  std::string memory, reserve, overhead = default_overhead, format = "text";
+  kv_sheet_input in;
   bool json = false;
-  app.add_option("-m,--model", path, "GGUF model file")->required();
-  app.add_option("--ctx", in.ctx, "tokens per sequence (prompt + completion)")->check(CLI::Range(1, 1 << 24));
-  app.add_option("--seqs", in.seqs, "sequences held at once")->check(CLI::Range(1, 1 << 20));
-  app.add_option("--block-size", in.block_size, "KV block size in tokens")->check(CLI::Range(1, 1024));
+  app.add_option("-m,--model", paths, "GGUF model file (repeatable: one page per model)")->required();
+  app.add_option("--ctx", in.ctxs, "tokens per sequence, prompt + completion (comma list, default 4096)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  app.add_option("--seqs", in.seqs, "sequences held at once (comma list, default 1)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  app.add_option("--kv-type", kv_types, "f16 | f32, the worker's engine.kv_type (comma list, default f16)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"f16", "f32"}));
+  app.add_option("--block-size", in.block_size, "KV block size in tokens (default 16)")->check(CLI::Range(1, 1024));
   app.add_option("--memory", memory, "machine memory, e.g. 16GiB (default: this machine's)");
-  app.add_option("--reserve", reserve, "memory left to the OS and other programs (default 4GiB)");
-  app.add_option("--kv-type", kv_type, "f16 | f32 (default f16)")->check(CLI::IsMember({"f16", "f32"}));
-  app.add_flag("--json", json, "one JSON object instead of the table");
-  if (auto code = parse_command_line(app, argc, argv, 2)) return *code;
+  app.add_option("--reserve", reserve, "memory left to the OS and other programs (default: macOS max(6GiB, 25%), Linux 4GiB)");
+  app.add_option("--overhead", overhead, "the worker process beside weights, KV and scratch (default 64MiB)");
+  app.add_option("--format", format, "text | md | html | json (default text)")->check(CLI::IsMember({"text", "md", "html", "json"}));
+  app.add_flag("--json", json, "the same as --format json");
+  if (auto code = engine::parse_command_line(app, argc, argv, 2)) return *code;
+  if (json) format = "json";
 
-  std::string why;
   if (!memory.empty()) {
-    auto m = http::parse_byte_size(memory, &why);
-    if (!m) return std::fprintf(stderr, "laneway kv: --memory: %s\n", why.c_str()), 2;
+    auto m = size_flag("--memory", memory);
+    if (!m) return 2;
     in.memory = *m;
+    in.memory_source = "--memory";
   } else {
-    in.memory = machine_memory_bytes();
+    in.memory = engine::machine_memory_bytes();
+#if defined(__APPLE__)
+    in.memory_source = "this machine, sysctl hw.memsize";
+#else
+    in.memory_source = "this machine, /proc/meminfo MemTotal";
+#endif
   }
-  auto r = http::parse_byte_size(reserve, &why);
-  if (!r) return std::fprintf(stderr, "laneway kv: --reserve: %s\n", why.c_str()), 2;
-  in.reserve = *r;
-  in.kv_type = kv_type == "f32" ? cpu::dtype::f32 : cpu::dtype::f16;
-  try {
-    const model m = model::open(path);
-    const kv_plan p = plan_kv(m, in);
-    std::fputs((json ? format_kv_plan_json(p) + "\n" : format_kv_plan_text(p)).c_str(), stdout);
-    return p.has_verdict && !p.fits ? 3 : 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "laneway kv: %s\n", e.what());
-    return 1;
+  if (!reserve.empty()) {
+    auto r = size_flag("--reserve", reserve);
+    if (!r) return 2;
+    in.reserve = *r;
+    in.reserve_source = "--reserve";
+  } else {
+    in.reserve = default_os_reserve(in.memory, &in.reserve_source);
   }
+  auto o = size_flag("--overhead", overhead);
+  if (!o) return 2;
+  in.runtime = *o;
+  in.kv_types.clear();
+  for (const auto& t : kv_types) in.kv_types.push_back(t == "f32" ? cpu::dtype::f32 : cpu::dtype::f16);
+  in.version = LANEWAY_VERSION;
+
+  kv_sheet sheet;
+  sheet.in = in;
+  for (const auto& path : paths) {
+    try {
+      const engine::model m = engine::model::open(path);
+      sheet.models.push_back(plan_sheet_model(m, path, in));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "laneway kv: %s\n", e.what());
+      return 1;
+    }
+  }
+  const std::string out = format == "md"     ? format_kv_sheet_markdown(sheet)
+                          : format == "html" ? format_kv_sheet_html(sheet)
+                          : format == "json" ? format_kv_sheet_json(sheet) + "\n"
+                                             : format_kv_sheet_text(sheet);
+  std::fputs(out.c_str(), stdout);
+  return sheet.all_fit() ? 0 : 3;
 }
 
 }  // namespace laneway::worker

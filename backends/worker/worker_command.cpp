@@ -17,7 +17,7 @@ int worker_command(int argc, char** argv) {
   std::string config_path, model, host, name, tmpl, kv_memory, kv_type, log_level;
   int port = -1, threads = -1, io_threads = 0, block_size = 0, max_seqs = 0, max_model_len = -1, step_tokens = 0;
   int64_t kv_blocks = -1;
-  bool check = false, no_prefix_caching = false;
+  bool check = false, no_prefix_caching = false, print_keys = false;
   app.add_option("-c,--config", config_path, "TOML config file (see conf/worker.toml)");
   app.add_option("-m,--model", model, "GGUF model file (default: the bundled stories260K.gguf)");
   app.add_option("--name", name, "model name served in the API (default: the file name)");
@@ -37,10 +37,26 @@ int worker_command(int argc, char** argv) {
   app.add_flag("--no-prefix-caching", no_prefix_caching, "disable prefix caching");
   app.add_option("--log-level", log_level, "debug | info | warn | error");
   app.add_flag("--check", check, "validate the configuration (and load the model) and exit");
+  app.add_flag("--print-keys", print_keys,
+               "read the file (-c) and print every config key the loader looks up, one dotted name a line, and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (print_keys) {
+    // Keys of tables absent from the file are not looked up: give a file with every table.
+    http::key_census census;
+    try {
+      if (config_path.empty()) parse_worker_config("", "command line");
+      else load_worker_config(config_path);
+    } catch (const config_error& e) {
+      std::fprintf(stderr, "laneway worker: configuration error: %s\n", e.what());
+      return 2;
+    }
+    for (const auto& key : census.keys()) std::printf("%s\n", key.c_str());
+    return 0;
   }
 
   worker_config c;

@@ -69,7 +69,23 @@ void table_reader::fail(std::string_view key, const std::string& why) const {
   throw config_error(source_ + ": " + prefix_ + std::string(key) + ": " + why);
 }
 
+namespace {
+thread_local key_census* active_census = nullptr;
+}  // namespace
+
+key_census::key_census() : outer_(active_census) { active_census = this; }
+key_census::~key_census() { active_census = outer_; }
+
+void key_census::record(std::string key) {
+  for (std::size_t open = key.find('['); open != std::string::npos; open = key.find('[', open + 1)) {
+    const std::size_t close = key.find(']', open);
+    if (close != std::string::npos) key.erase(open + 1, close - open - 1);
+  }
+  keys_.insert(std::move(key));
+}
+
 const toml::node* table_reader::find(std::string_view key) {
+  if (active_census) active_census->record(prefix_ + std::string(key));
   seen_.insert(std::string(key));
   return table_.get(key);
 }

@@ -30,6 +30,24 @@ toml::table parse_toml(const std::string& text, const std::string& source);
 // Reads a whole file; config_error "path: cannot open the config file" when it can't.
 std::string read_config_file(const std::string& path);
 
+// While one is alive, every dotted key any table_reader on this thread looks up (present in the
+// file or not) is recorded, array indexes written as "[]" ("nodes[].url"): what `laneway gateway
+// --print-keys` and `laneway worker --print-keys` list, so docs/configuration.md can be checked
+// against the loaders (tests/docs).
+class key_census {
+ public:
+  key_census();
+  ~key_census();
+  key_census(const key_census&) = delete;
+  key_census& operator=(const key_census&) = delete;
+  const std::set<std::string>& keys() const { return keys_; }
+  void record(std::string key);
+
+ private:
+  std::set<std::string> keys_;
+  key_census* outer_;
+};
+
 class table_reader {
  public:
   table_reader(const toml::table& table, std::string prefix, const std::string& source)
