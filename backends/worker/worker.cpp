@@ -97,7 +97,7 @@ int run_worker(const worker_config& c) {
                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()};
   worker_api api(state);
 
-  http::server_limits limits{c.max_connections, 16 * 1024, c.max_body_bytes, c.header_timeout, c.body_timeout, c.idle_timeout};
+  http::server_limits limits{c.max_connections, c.max_header_bytes, c.max_body_bytes, c.header_timeout, c.body_timeout, c.idle_timeout};
   http::server server(
       io, limits, [&api](http::exchange& ex) { return api.handle(ex); },
       [&api](const http::rejection& r) { api.on_rejection(r); });

@@ -23,6 +23,7 @@ void read_server(table_reader r, worker_config& c) {
   r.integer("port", 0, 65535, c.port);
   r.integer("io_threads", 1, 256, c.io_threads);
   r.integer("max_connections", 1, 1'000'000, c.max_connections);
+  r.integer("max_header_bytes", 1024, 1024 * 1024, c.max_header_bytes);
   r.integer("max_body_bytes", 1024, 1024LL * 1024 * 1024, c.max_body_bytes);
   r.duration("header_timeout", ms(10), ms(3'600'000), c.header_timeout);
   r.duration("body_timeout", ms(10), ms(3'600'000), c.body_timeout);

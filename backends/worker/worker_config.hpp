@@ -20,6 +20,7 @@ struct worker_config {
   uint16_t port = 8081;                  // 0 picks a free port (logged at start)
   int io_threads = 2;
   std::size_t max_connections = 1024;
+  std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   millis header_timeout{10'000};
   millis body_timeout{30'000};

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/http/log.hpp"
+#include "gateway/http/request_checks.hpp"
 #include "gateway/http/request_id.hpp"
 #include "gateway/http/responses.hpp"
 
@@ -101,9 +102,16 @@ asio::awaitable<void> server::refuse_on(client_stream& stream) {
   if (on_rejection_) on_rejection_({id, "", "", err});
   stream.expires_after(std::chrono::seconds(2));
   co_await write_error_to(stream, err, id, /*keep_alive=*/false);
+  co_await finish_input(stream);
+}
+
+// After a final answer on a connection the server closes: sends FIN, then reads and discards
+// what the client still sends (at most 64 KiB, for at most a second), so that close() does not
+// turn into a reset that eats the answer before the client read it.
+asio::awaitable<void> server::finish_input(client_stream& stream) {
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  // Drain what the client sent so that close() does not turn into a reset that eats our answer.
+  stream.expires_after(std::chrono::seconds(1));
   char sink[1024];
   for (int i = 0; i < 64; ++i) {
     auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
@@ -162,21 +170,25 @@ class read_deadline {
   asio::steady_timer timer_;
 };
 
-// Maps a failure while reading a request to what the client is told (nullopt: just close).
-std::optional<error> read_failure(const beast::error_code& ec) {
-  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
-    return std::nullopt;
-  if (ec == bhttp::error::header_limit)
-    return make_error(error_kind::headers_too_large, "request header fields too large");
-  if (ec == bhttp::error::body_limit)
-    return make_error(error_kind::payload_too_large, "request body too large");
-  if (ec == beast::error::timeout)
-    return make_error(error_kind::request_timeout, "the request was not received in time");
-  if (ec == bhttp::error::partial_message) return std::nullopt;
-  // A TLS client that left without close_notify, or a broken TLS record: nothing to answer on.
-  if (ec == asio::ssl::error::stream_truncated || ec.category() == asio::error::get_ssl_category()) return std::nullopt;
-  return make_error(error_kind::bad_request, "malformed HTTP request: " + ec.message());
+// Reads until `buffer` holds a whole request header (through its empty line) and sets `end`
+// to its length. The raw bytes are kept for check_header_bytes: Beast's parser would fold
+// obs-fold lines silently. More than `limit` bytes without the end is header_limit (431).
+asio::awaitable<beast::error_code> read_header_bytes(client_stream& stream, beast::flat_buffer& buffer,
+                                                     std::size_t limit, std::size_t& end) {
+  std::size_t scanned = 0;
+  for (;;) {
+    std::string_view have(static_cast<const char*>(buffer.data().data()), buffer.size());
+    const std::size_t from = scanned > 3 ? scanned - 3 : 0;  // "\r\n\r\n" may straddle two reads
+    if (std::size_t found = header_end(have.substr(from))) {
+      end = from + found;
+      co_return end > limit ? beast::error_code(bhttp::error::header_limit) : beast::error_code{};
+    }
+    if (have.size() >= limit) co_return bhttp::error::header_limit;
+    scanned = have.size();
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(std::min<std::size_t>(4096, limit - have.size() + 4)), use_tuple);
+    if (ec) co_return ec;
+    buffer.commit(n);
+  }
 }
 
 }  // namespace
@@ -228,13 +240,22 @@ asio::awaitable<void> server::serve(client_stream& stream) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    read_deadline header_deadline(stream, limits_.header_timeout);
-    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-    beast::error_code hec = header_deadline.finish(header_ec);
-    std::string id = hec ? new_request_id() : accept_request_id(parser.get()["X-Request-Id"]);
+    std::size_t header_bytes = 0;
+    std::optional<error> refused;
+    beast::error_code hec;
+    {
+      read_deadline header_deadline(stream, limits_.header_timeout);
+      hec = header_deadline.finish(co_await read_header_bytes(stream, buffer, limits_.max_header_bytes, header_bytes));
+    }
+    if (!hec) {
+      std::size_t used = 0;
+      refused = parse_checked_header(parser, {static_cast<const char*>(buffer.data().data()), header_bytes}, used);
+      buffer.consume(used);
+    }
+    std::string id = hec || !parser.is_header_done() ? new_request_id() : accept_request_id(parser.get()["X-Request-Id"]);
     std::size_t bytes_in = header_bytes;
     beast::error_code ec = hec;
-    if (!ec && !parser.is_done()) {
+    if (!ec && !refused && !parser.is_done()) {
       const auto& expect = parser.get()[bhttp::field::expect];
       if (beast::iequals(expect, "100-continue")) {
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -249,14 +270,16 @@ asio::awaitable<void> server::serve(client_stream& stream) {
         bytes_in += body_bytes;
       }
     }
-    if (ec) {
-      auto err = read_failure(ec);
+    if (ec || refused) {
+      auto err = refused ? refused : read_failure(ec);
       if (err) {
+        // The rejection is logged by the owner with method and path only: no header or body bytes.
         std::string method = parser.is_header_done() ? std::string(parser.get().method_string()) : "";
         std::string target = parser.is_header_done() ? std::string(parser.get().target()) : "";
         if (on_rejection_) on_rejection_({id, method, target, *err});
         stream.expires_after(std::chrono::seconds(5));
         co_await write_error_to(stream, *err, id, /*keep_alive=*/false);
+        if (!stream.is_tls()) co_await finish_input(stream);
       }
       --busy_;
       break;

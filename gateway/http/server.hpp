@@ -104,6 +104,7 @@ class server {
   asio::awaitable<bool> handshake(tls_stream& stream, std::chrono::milliseconds deadline);
   asio::awaitable<void> refuse(tcp::socket socket, tls_ptr tls);
   asio::awaitable<void> refuse_on(client_stream& stream);
+  asio::awaitable<void> finish_input(client_stream& stream);
 
   io_pool& pool_;
   server_limits limits_;
