@@ -46,6 +46,13 @@ class kv_cache {
   // How many positions starting at `pos` (at most `limit`) are stored one after another, so that
   // k_row(l, seq, pos + i) == k_row(l, seq, pos) + i * row_bytes() for i < the result (same for v).
   virtual int32_t contiguous_run(int32_t seq, int32_t pos, int32_t limit) const = 0;
+
+  // Where rows live in the storage, for a backend that keeps K/V in its own (device) memory with
+  // this same layout and lets the engine go on owning blocks, sharing and eviction: the K (and V)
+  // storage of a layer is layer_rows() rows, and (layer, seq, pos) is row row_index(seq, pos) of
+  // its layer (k_row(l, s, p) == k_row(l, s', p') + (row_index(s, p) - row_index(s', p')) * row_bytes()).
+  virtual int64_t layer_rows() const = 0;
+  virtual int64_t row_index(int32_t seq, int32_t pos) const = 0;
 };
 
 // One slab per sequence slot: [n_layer][n_seq][max_positions][row] for K and for V. Simple,
@@ -66,6 +73,8 @@ class contiguous_kv_cache final : public kv_cache {
   int32_t contiguous_run(int32_t, int32_t pos, int32_t limit) const override {
     return limit < max_pos_ - pos ? limit : max_pos_ - pos;
   }
+  int64_t layer_rows() const override { return int64_t{n_seq_} * max_pos_; }
+  int64_t row_index(int32_t seq, int32_t pos) const override { return int64_t{seq} * max_pos_ + pos; }
   std::size_t bytes() const { return k_.size() + v_.size(); }
 
  private:

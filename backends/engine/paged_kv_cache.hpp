@@ -59,6 +59,10 @@ class paged_kv_cache final : public kv_cache {
     const int32_t rest = block_size_ - pos % block_size_;
     return limit < rest ? limit : rest;
   }
+  int64_t layer_rows() const override { return n_blocks_ * block_size_; }
+  int64_t row_index(int32_t seq, int32_t pos) const override {
+    return int64_t{tables_[seq][pos / block_size_]} * block_size_ + pos % block_size_;
+  }
 
   // Prefix caching. find_prefix: the longest run of leading full blocks of `tokens` that are
   // cached, never covering the last token (its logits must be computed). admit: attach `hit` to

@@ -1,0 +1,22 @@
+# cmake -DINPUT=f.spv -DOUTPUT=f.cpp -DSYMBOL=name -DMODE=words|text -P embed_file.cmake
+# Turns a compiled kernel into C++ source at build time (no xxd needed):
+#   words: a SPIR-V module as `extern const uint32_t SYMBOL[]` + `SYMBOL_words` (little-endian)
+#   text:  a generated MSL source as `extern const char SYMBOL[]` (NUL-terminated)
+file(READ "${INPUT}" hex HEX)
+string(LENGTH "${hex}" n_hex)
+set(out "// Generated from ${INPUT} by cmake/embed_file.cmake; do not edit.\n#include <cstddef>\n#include <cstdint>\n")
+if(MODE STREQUAL "words")
+  math(EXPR rem "${n_hex} % 8")
+  if(NOT rem EQUAL 0)
+    message(FATAL_ERROR "${INPUT}: ${n_hex} hex digits, not whole 32-bit words (not a SPIR-V module?)")
+  endif()
+  # Each 8 hex digits are 4 bytes in file order; a little-endian word is them reversed.
+  string(REGEX REPLACE "(..)(..)(..)(..)" "0x\\4\\3\\2\\1u," words "${hex}")
+  math(EXPR n_words "${n_hex} / 8")
+  string(APPEND out "extern const uint32_t ${SYMBOL}[] = {${words}};\n")
+  string(APPEND out "extern const std::size_t ${SYMBOL}_words = ${n_words};\n")
+else()
+  string(REGEX REPLACE "(..)" "0x\\1," bytes "${hex}")
+  string(APPEND out "extern const char ${SYMBOL}[] = {${bytes}0x00};\n")
+endif()
+file(WRITE "${OUTPUT}" "${out}")
