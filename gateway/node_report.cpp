@@ -6,6 +6,8 @@
 #include "gateway/node_report.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -17,22 +19,59 @@ namespace {
 
 http::result<bool> bad(std::string what) { return http::make_error(http::error_kind::upstream_bad_response, std::move(what)); }
 
-int as_int(std::optional<double> v) { return v ? static_cast<int>(*v) : -1; }
-
-std::int64_t int_field(const json& j, const char* key, std::int64_t fallback = -1) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : fallback;
+// A Prometheus gauge as a count: NaN, negative or absurd values are "unknown" (-1), never a
+// float-to-int conversion out of range.
+int as_int(std::optional<double> v) {
+  if (!v || !(*v >= 0) || *v > static_cast<double>(std::numeric_limits<int>::max())) return -1;
+  return static_cast<int>(*v);
 }
 
-double num_field(const json& j, const char* key, double fallback = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
-}
+// A type-checked field of a node's JSON report: absent or null keeps the fallback; a value of
+// the wrong type or out of range is an error naming the field (a node that sends garbage is
+// reported, not half-read).
+class report_reader {
+ public:
+  report_reader(const json& j, std::string_view what) : j_(j), what_(what) {}
+  std::optional<std::string> error;
 
-std::string str_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+  std::int64_t integer(const char* key, std::int64_t fallback = -1, std::int64_t hi = INT64_MAX) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    // Whole floats pass (some servers write 3.0); the range check comes before any conversion.
+    double d = v->is_number() ? v->get<double>() : 0;
+    if (!v->is_number() || d != std::floor(d) || d < -9.0e15 || d > 9.0e15 || d > static_cast<double>(hi)) {
+      fail(key, "must be an integer" + (hi < INT64_MAX ? " up to " + std::to_string(hi) : std::string()));
+      return fallback;
+    }
+    return v->is_number_integer() ? v->get<std::int64_t>() : static_cast<std::int64_t>(d);
+  }
+  double number(const char* key, double fallback = 0) {
+    const json* v = get(key);
+    if (!v) return fallback;
+    if (!v->is_number()) return fail(key, "must be a number"), fallback;
+    return v->get<double>();
+  }
+  std::string string(const char* key) {
+    const json* v = get(key);
+    if (!v) return {};
+    if (!v->is_string()) return fail(key, "must be a string"), std::string();
+    return v->get<std::string>();
+  }
+  http::result<bool> finish() const { return error ? bad(*error) : http::result<bool>(true); }
+
+ private:
+  const json* get(const char* key) const {
+    auto it = j_.find(key);
+    return it == j_.end() || it->is_null() ? nullptr : &*it;
+  }
+  void fail(const char* key, const std::string& why) {
+    if (!error) error = std::string(what_) + ": '" + key + "' " + why;
+  }
+  const json& j_;
+  std::string_view what_;
+};
+
+constexpr std::int64_t int_max = std::numeric_limits<int>::max();
 
 }  // namespace
 
@@ -76,23 +115,24 @@ http::result<bool> read_laneway_load(std::string_view body, node_report& out) {
   json j = json::parse(body.begin(), body.end(), nullptr, false);
   if (!j.is_object()) return bad("/load is not a JSON object");
   if (!j.contains("running") || !j.contains("kv_blocks_total")) return bad("/load lacks running / kv_blocks_total");
-  out.running = static_cast<int>(int_field(j, "running"));
-  out.waiting = static_cast<int>(int_field(j, "waiting"));
-  out.max_seqs = static_cast<int>(int_field(j, "max_seqs"));
-  out.max_model_len = int_field(j, "max_model_len");
-  out.kv_blocks_total = int_field(j, "kv_blocks_total");
-  out.kv_blocks_free = int_field(j, "kv_blocks_free");
-  out.kv_blocks_cached = int_field(j, "kv_blocks_cached");
-  out.block_size = static_cast<std::size_t>(std::max<std::int64_t>(0, int_field(j, "block_size", 0)));
+  report_reader r(j, "/load");
+  out.running = static_cast<int>(r.integer("running", -1, int_max));
+  out.waiting = static_cast<int>(r.integer("waiting", -1, int_max));
+  out.max_seqs = static_cast<int>(r.integer("max_seqs", -1, int_max));
+  out.max_model_len = r.integer("max_model_len");
+  out.kv_blocks_total = r.integer("kv_blocks_total");
+  out.kv_blocks_free = r.integer("kv_blocks_free");
+  out.kv_blocks_cached = r.integer("kv_blocks_cached");
+  out.block_size = static_cast<std::size_t>(std::max<std::int64_t>(0, r.integer("block_size", 0, 1 << 20)));
   if (out.kv_blocks_total > 0 && out.kv_blocks_free >= 0)
     out.kv_usage = 1.0 - static_cast<double>(out.kv_blocks_free) / static_cast<double>(out.kv_blocks_total);
-  out.hash_seed = parse_hex64(str_field(j, "hash_seed"));
-  out.model = str_field(j, "model");
-  out.fingerprint = str_field(j, "model_fingerprint");
-  out.kv_events_seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, int_field(j, "kv_events_seq", 0)));
-  out.prefill_tokens_per_s = num_field(j, "prefill_tokens_per_s");
-  out.decode_tokens_per_s = num_field(j, "decode_tokens_per_s");
-  return true;
+  out.hash_seed = parse_hex64(r.string("hash_seed"));
+  out.model = r.string("model");
+  out.fingerprint = r.string("model_fingerprint");
+  out.kv_events_seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer("kv_events_seq", 0)));
+  out.prefill_tokens_per_s = r.number("prefill_tokens_per_s");
+  out.decode_tokens_per_s = r.number("decode_tokens_per_s");
+  return r.finish();
 }
 
 http::result<bool> read_llamacpp_metrics(std::string_view text, node_report& out) {
@@ -113,8 +153,13 @@ http::result<bool> read_llamacpp_slots(std::string_view body, node_report& out) 
   for (const auto& slot : j) {
     if (!slot.is_object()) return bad("/slots: an entry is not an object");
     auto p = slot.find("is_processing");
-    if (p != slot.end() && p->is_boolean()) busy += p->get<bool>() ? 1 : 0;
-    else busy += int_field(slot, "state", 0) != 0 ? 1 : 0;
+    if (p != slot.end() && p->is_boolean()) {
+      busy += p->get<bool>() ? 1 : 0;
+      continue;
+    }
+    report_reader r(slot, "/slots");
+    busy += r.integer("state", 0) != 0 ? 1 : 0;
+    if (r.error) return bad(*r.error);
   }
   out.slots_total = static_cast<int>(j.size());
   out.slots_busy = busy;
@@ -139,8 +184,10 @@ http::result<bool> read_ollama_ps(std::string_view body, node_report& out) {
   out.loaded_models.clear();
   for (const auto& m : j["models"]) {
     if (!m.is_object()) continue;
-    std::string name = str_field(m, "name");
-    if (name.empty()) name = str_field(m, "model");
+    report_reader r(m, "/api/ps");
+    std::string name = r.string("name");
+    if (name.empty()) name = r.string("model");
+    if (r.error) return bad(*r.error);
     if (!name.empty()) out.loaded_models.push_back(std::move(name));
   }
   return true;

@@ -40,6 +40,47 @@ TEST_SUITE("gateway") {
     CHECK_FALSE(read_laneway_load(R"({"model":"x"})", r));
   }
 
+  TEST_CASE("laneway /load: each field type-checked, the error names it") {
+    struct row {
+      const char* field;  // spliced into a valid report
+      const char* named;  // "" = accepted
+    };
+    const row table[] = {
+        {R"("waiting":null)", ""},
+        {R"("waiting":3.0)", ""},
+        {R"("waiting":"3")", "'waiting'"},
+        {R"("waiting":1.5)", "'waiting'"},
+        {R"("waiting":1e300)", "'waiting'"},
+        {R"("waiting":4294967296)", "'waiting'"},
+        {R"("max_seqs":true)", "'max_seqs'"},
+        {R"("max_model_len":[1])", "'max_model_len'"},
+        {R"("kv_blocks_free":{})", "'kv_blocks_free'"},
+        {R"("kv_blocks_cached":-1e30)", "'kv_blocks_cached'"},
+        {R"("block_size":1e9)", "'block_size'"},
+        {R"("hash_seed":5)", "'hash_seed'"},
+        {R"("model":1)", "'model'"},
+        {R"("model_fingerprint":false)", "'model_fingerprint'"},
+        {R"("kv_events_seq":"7")", "'kv_events_seq'"},
+        {R"("prefill_tokens_per_s":"fast")", "'prefill_tokens_per_s'"},
+        {R"("decode_tokens_per_s":[])", "'decode_tokens_per_s'"},
+    };
+    for (const auto& t : table) {
+      std::string body = std::string(R"({"running":1,"kv_blocks_total":10,)") + t.field + "}";
+      CAPTURE(body);
+      node_report r;
+      auto got = read_laneway_load(body, r);
+      CHECK(got.ok() == (*t.named == 0));
+      if (!got.ok()) CHECK(got.err().message.find(t.named) != std::string::npos);
+    }
+    node_report r;
+    CHECK_FALSE(read_laneway_load(R"({"running":"two","kv_blocks_total":10})", r));
+    CHECK_FALSE(read_llamacpp_slots(R"([{"id":0,"state":"busy"}])", r));
+    CHECK_FALSE(read_ollama_ps(R"({"models":[{"name":7}]})", r));
+    REQUIRE(read_vllm_metrics("vllm:num_requests_running NaN\nvllm:num_requests_waiting 1e300\n", r));
+    CHECK(r.running == -1);  // not a count: unknown, not a float-to-int overflow
+    CHECK(r.waiting == -1);
+  }
+
   TEST_CASE("llama.cpp /metrics and /slots") {
     node_report r;
     REQUIRE(read_llamacpp_metrics(
