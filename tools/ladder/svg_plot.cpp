@@ -87,7 +87,7 @@ std::string tick_label(double v) {
 }  // namespace
 
 std::string line_plot(const plot_spec& spec, const std::vector<plot_series>& series) {
-  const double left = 64, right = 16, top = 32, bottom = 44;
+  const double left = 64, right = 156, top = 32, bottom = 44;  // the legend sits in the right margin
   const double w = spec.width, h = spec.height, pw = w - left - right, ph = h - top - bottom;
   std::string svg = "<svg role=\"img\" width=\"" + std::to_string(spec.width) +
                     "\" height=\"" + std::to_string(spec.height) + "\" viewBox=\"0 0 " + std::to_string(spec.width) +
@@ -128,7 +128,7 @@ std::string line_plot(const plot_spec& spec, const std::vector<plot_series>& ser
          html_escape(spec.x_label) + "</text>";
   svg += "<text transform=\"translate(14 " + num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          html_escape(spec.y_label) + "</text>";
-  // Series, then the legend (top left inside the plot area).
+  // Series, each with its legend entry.
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* color = palette[i % std::size(palette)];
     std::string points;
@@ -142,9 +142,9 @@ std::string line_plot(const plot_spec& spec, const std::vector<plot_series>& ser
         if (std::isfinite(x) && std::isfinite(y))
           svg += "<circle cx=\"" + num(px(x)) + "\" cy=\"" + num(py(y)) + "\" r=\"3\" fill=\"" + color + "\"/>";
     }
-    double ly = top + 14 + 14 * static_cast<double>(i);
-    svg += "<rect x=\"" + num(left + 8) + "\" y=\"" + num(ly - 8) + "\" width=\"10\" height=\"10\" fill=\"" + color + "\"/>";
-    svg += "<text x=\"" + num(left + 22) + "\" y=\"" + num(ly + 1) + "\">" + html_escape(series[i].name) + "</text>";
+    double ly = top + 8 + 16 * static_cast<double>(i), lx = left + pw + 12;
+    svg += "<rect x=\"" + num(lx) + "\" y=\"" + num(ly - 8) + "\" width=\"10\" height=\"10\" fill=\"" + color + "\"/>";
+    svg += "<text x=\"" + num(lx + 14) + "\" y=\"" + num(ly + 1) + "\">" + html_escape(series[i].name) + "</text>";
   }
   svg += "</svg>";
   return svg;

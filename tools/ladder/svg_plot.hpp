@@ -21,7 +21,7 @@ struct plot_series {
 
 struct plot_spec {
   std::string title, x_label, y_label;
-  int width = 640, height = 320;
+  int width = 760, height = 320;
 };
 
 // Round tick values covering [lo, hi] (about five; steps of 1, 2 or 5 x 10^k).
