@@ -1,4 +1,4 @@
-# Warnings on for our own targets (not for dependencies); optional sanitizers.
+# Warnings on for our own targets (not for dependencies). Sanitizers: cmake/sanitizers.cmake.
 function(laneway_target_defaults target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-missing-field-initializers)
@@ -10,7 +10,3 @@ function(laneway_target_defaults target)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 
-if(LANEWAY_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
-endif()

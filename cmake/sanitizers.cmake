@@ -1,0 +1,18 @@
+# Sanitizer and fuzzing builds, each in a build folder of its own (deploy/test.sh --sanitize uses
+# build-asan, tests/fuzz/run.sh build-fuzz).
+#   LANEWAY_SANITIZE=ON: AddressSanitizer + UBSan on every target (GCC or clang). UBSan findings
+#     abort (-fno-sanitize-recover), so a test that trips one fails.
+#   LANEWAY_FUZZ=ON (clang only): the same sanitizers plus libFuzzer's coverage instrumentation
+#     on every target; tests/fuzz links the libFuzzer driver into fuzz_<harness>.
+if(LANEWAY_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "LANEWAY_FUZZ=ON needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14")
+endif()
+
+if(LANEWAY_SANITIZE OR LANEWAY_FUZZ)
+  set(LANEWAY_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  if(LANEWAY_FUZZ)
+    list(APPEND LANEWAY_SANITIZER_FLAGS -fsanitize=fuzzer-no-link)
+  endif()
+  add_compile_options(${LANEWAY_SANITIZER_FLAGS})
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh [SECONDS_PER_HARNESS] [HARNESS...]: builds the libFuzzer harnesses with clang
+# (ASan + UBSan, build folder $LANEWAY_FUZZ_BUILD_DIR, default build-fuzz) and runs each for the
+# given time (default 30 s) from its seed corpus. New coverage goes to a scratch corpus under
+# the build folder, not into git; a crash, leak, timeout or sanitizer report is copied to
+# tests/fuzz/regressions/<harness>/ (replayed by ctest from then on) and makes the script fail.
+# Prints execs/s and coverage per harness (the last libFuzzer status line).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+seconds=${1:-30}
+shift || true
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(http_request json_request gguf tokenizer config kv_events)
+build=${LANEWAY_FUZZ_BUILD_DIR:-$root/build-fuzz}
+jobs=${LANEWAY_FUZZ_JOBS:-2}
+
+cc=$(command -v clang-14 || command -v clang)
+cxx=$(command -v clang++-14 || command -v clang++)
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" \
+  -DCMAKE_CXX_COMPILER="$cxx" -DLANEWAY_FUZZ=ON >/dev/null
+cmake --build "$build" -j "$jobs" --target $(printf 'fuzz_%s ' "${harnesses[@]}")
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=()
+for h in "${harnesses[@]}"; do
+  work="$build/fuzz-work/$h"
+  rm -rf "$work/crashes"
+  mkdir -p "$work/corpus" "$work/crashes"
+  log="$work/log.txt"
+  echo "== $h: ${seconds}s"
+  # -max_len: inputs up to 64 KiB (GGUF headers, long prompts); -timeout: one input over 10 s is a hang.
+  if ! "$build/tests/fuzz/fuzz_$h" "$work/corpus" "$here/corpus/$h" "$here/regressions/$h" \
+      -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+      -artifact_prefix="$work/crashes/" >"$log" 2>&1; then
+    failed+=("$h")
+  fi
+  grep -E '^#[0-9]+' "$log" | tail -1 || true
+  grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" || true
+  for f in "$work"/crashes/*; do
+    [ -e "$f" ] || continue
+    mkdir -p "$here/regressions/$h"
+    cp "$f" "$here/regressions/$h/"
+    echo "finding kept: tests/fuzz/regressions/$h/$(basename "$f")"
+    grep -m3 -E 'ERROR: |runtime error|fuzz invariant' "$log" || true
+  done
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing found problems in: ${failed[*]} (logs under $build/fuzz-work/)"
+  exit 1
+fi
+echo "fuzzing: no findings in ${harnesses[*]}"
