@@ -259,7 +259,7 @@ asio::awaitable<void> answer_error(http::exchange& ex, worker_state& w, api_kind
         .str("route", route_name(kind))
         .num("status", uint64_t{err.status()})
         .str("error", err.code())
-        .str("error_message", err.message)
+        .str_or_null("param", err.param)  // not the message: it can quote the request (docs/privacy.md)
         .num("duration_ms", ms_between(ex.started, steady::now()))
         .write();
   }
