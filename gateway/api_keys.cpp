@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -63,12 +64,37 @@ std::string_view bearer_token(std::string_view authorization) {
   return key;
 }
 
+std::string normalize_sha256(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return {};
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out.size() == 64 ? out : std::string();
+}
+
 key_table::key_table(const std::vector<key_config>& keys) {
   for (const auto& k : keys) {
+    key_grant grant{k.name, k.tenant, k.lane, k.allow_lane_header};
+    if (!k.cert_sha256.empty() || !k.cert_cn.empty()) certificates_.push_back({k.cert_sha256, k.cert_cn, grant});
+    if (k.sha256.empty()) continue;  // a certificate-only identity
     auto digest = from_hex(k.sha256);
     if (!digest) throw std::invalid_argument("key " + k.name + ": sha256 is not 64 hex digits");
-    entries_.push_back({*digest, {k.name, k.tenant, k.lane, k.allow_lane_header}});
+    entries_.push_back({*digest, grant});
   }
+}
+
+std::optional<key_grant> key_table::find_certificate(const std::string& sha256_hex, const std::string& subject_cn) const {
+  // Fingerprints are public (the certificate is sent in the clear before TLS 1.3): no
+  // constant-time compare needed; the CA's signature is what makes the match mean something.
+  // An entry naming both must match both; one naming the fingerprint wins over a CN-only one.
+  for (const auto& c : certificates_)
+    if (!c.sha256.empty() && c.sha256 == sha256_hex && (c.cn.empty() || c.cn == subject_cn)) return c.grant;
+  if (subject_cn.empty()) return std::nullopt;
+  for (const auto& c : certificates_)
+    if (c.sha256.empty() && c.cn == subject_cn) return c.grant;
+  return std::nullopt;
 }
 
 std::optional<key_grant> key_table::find(std::string_view key) const {

@@ -9,6 +9,7 @@
 #include "gateway/config_lanes.hpp"
 #include "gateway/http/config_reader.hpp"
 #include "gateway/http/log.hpp"
+#include "gateway/api_keys.hpp"
 #include "routing/policy.hpp"
 
 namespace laneway::gateway {
@@ -45,22 +46,6 @@ void read_server(table_reader r, server_config& s) {
   r.finish();
 }
 
-void read_tls(table_reader r, tls_config& t) {
-  t.enabled = true;
-  std::string listen;
-  r.string("listen", listen);
-  if (listen.empty()) r.fail("listen", "is required: the TLS listener's host:port (e.g. \"0.0.0.0:8443\")");
-  std::string why;
-  auto hp = parse_host_port(listen, &why);
-  if (!hp) r.fail("listen", why);
-  t.listen = *hp;
-  r.string("cert_file", t.cert_file);
-  if (t.cert_file.empty()) r.fail("cert_file", "is required: a PEM certificate chain");
-  r.string("key_file", t.key_file);
-  if (t.key_file.empty()) r.fail("key_file", "is required: the PEM private key of cert_file");
-  r.finish();
-}
-
 void read_upstream(table_reader r, upstream_config& u) {
   r.duration("connect_timeout", ms(1), ms(600'000), u.connect_timeout);
   r.duration("response_timeout", ms(1), ms(86'400'000), u.response_timeout);
@@ -85,6 +70,32 @@ void read_health(table_reader r, health_config& h) {
   r.finish();
 }
 
+// tls_* keys: only on https:// nodes, where each is optional.
+void read_node_tls(table_reader& r, node_config& n) {
+  auto& t = n.tls;
+  r.string("tls_ca_file", t.ca_file);
+  r.string("tls_server_name", t.server_name);
+  std::string pin;
+  r.string("tls_pin_sha256", pin);
+  r.string("tls_cert_file", t.cert_file);
+  r.string("tls_key_file", t.key_file);
+  const std::pair<const char*, const std::string*> given[] = {{"tls_ca_file", &t.ca_file},
+                                                               {"tls_server_name", &t.server_name},
+                                                               {"tls_pin_sha256", &pin},
+                                                               {"tls_cert_file", &t.cert_file},
+                                                               {"tls_key_file", &t.key_file}};
+  for (const auto& [key, value] : given)
+    if (!n.url.tls() && !value->empty()) r.fail(key, "is only for https:// nodes (url is \"" + n.url.text() + "\")");
+  if (!pin.empty()) {
+    t.pin_sha256 = normalize_sha256(pin);
+    if (t.pin_sha256.empty())
+      r.fail("tls_pin_sha256", "must be the 64 hex digits of the certificate's SHA-256 (colons allowed), as "
+                               "`openssl x509 -noout -fingerprint -sha256` prints it");
+  }
+  if (t.cert_file.empty() != t.key_file.empty())
+    r.fail(t.cert_file.empty() ? "tls_cert_file" : "tls_key_file", "tls_cert_file and tls_key_file go together");
+}
+
 void read_node(table_reader r, node_config& n) {
   r.string("name", n.name);
   std::string url;
@@ -102,6 +113,7 @@ void read_node(table_reader r, node_config& n) {
   r.string("health_path", n.health_path);
   if (!n.health_path.empty() && n.health_path.front() != '/') r.fail("health_path", "must start with '/'");
   r.string_list("models", n.models);
+  read_node_tls(r, n);
   r.finish();
 }
 
@@ -132,7 +144,7 @@ gateway_config parse_config(const std::string& toml_text, const std::string& sou
   gateway_config config;
   table_reader top(root, "", source);
   if (const auto* t = top.table("server")) read_server(table_reader(*t, "server.", source), config.server);
-  if (const auto* t = top.table("tls")) read_tls(table_reader(*t, "tls.", source), config.tls);
+  if (const auto* t = top.table("tls")) http::read_tls_table(table_reader(*t, "tls.", source), config.tls);
   if (const auto* t = top.table("upstream")) read_upstream(table_reader(*t, "upstream.", source), config.upstream);
   if (const auto* t = top.table("health")) read_health(table_reader(*t, "health.", source), config.health);
   if (const auto* t = top.table("routing")) {
@@ -198,13 +210,21 @@ void validate(const gateway_config& config, const std::string& source) {
   if (config.health.timeout > config.health.interval)
     throw config_error(source + ": health.timeout: must not exceed health.interval");
   validate_lanes(config, source);
+  if (config.tls.enabled) http::make_server_tls_context(config.tls, source);
+  for (std::size_t i = 0; i < config.nodes.size(); ++i) {
+    const auto& t = config.nodes[i].tls;
+    if (config.nodes[i].url.tls())
+      http::make_client_tls_context(t.files("nodes[" + std::to_string(i) + "].tls_"), t.verifies_chain(), source);
+  }
 }
 
 gateway_config load_config_file(const std::string& path) {
   gateway_config config = parse_config(http::read_config_file(path), path);
   const auto folder = std::filesystem::path(path).parent_path();
-  for (std::string* file : {&config.tls.cert_file, &config.tls.key_file})
-    if (!file->empty() && std::filesystem::path(*file).is_relative()) *file = (folder / *file).string();
+  http::resolve_tls_paths(config.tls, folder);
+  for (auto& n : config.nodes)
+    for (std::string* file : {&n.tls.ca_file, &n.tls.cert_file, &n.tls.key_file})
+      if (!file->empty() && std::filesystem::path(*file).is_relative()) *file = (folder / *file).string();
   return config;
 }
 

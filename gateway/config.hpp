@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "gateway/http/config_error.hpp"
+#include "gateway/http/tls_config.hpp"
+#include "gateway/http/tls_context.hpp"
 #include "gateway/url.hpp"
 
 namespace laneway::gateway {
@@ -82,31 +84,43 @@ struct lane_config {
   std::size_t context_budget = 0;   // tokens one request may hold in KV; 0: no per-node KV cap
 };
 
-// An API key: its SHA-256 (hex), the tenant it bills and the lane it lands in.
+// An identity: an API key (its SHA-256) and/or a client certificate (its SHA-256 fingerprint or
+// its subject CN), the tenant it bills and the lane it lands in.
 struct key_config {
   std::string name;
-  std::string sha256;              // 64 lowercase hex digits of SHA-256(key)
+  std::string sha256;              // 64 lowercase hex digits of SHA-256(key); empty: no API key
   std::string tenant;
   std::string lane;                // empty: classified by the lanes' match rules
   bool allow_lane_header = false;  // may pick another lane with an X-Lane header
+  std::string cert_sha256;         // a verified client certificate with this fingerprint (hex)
+  std::string cert_cn;             // or with this subject common name
 };
 
 // The client-facing TLS listener ([tls]; docs/tls.md). Present: a TLS listener on `listen` next to
 // the plain one on server.listen. Relative file paths are relative to the config file's folder.
-struct tls_config {
-  bool enabled = false;
-  host_port listen{"127.0.0.1", 8443};
-  std::string cert_file;  // PEM chain: the server certificate first, then intermediates
-  std::string key_file;   // PEM private key of that certificate
-};
+using tls_config = http::tls_listener_config;
 
 struct log_config {
   std::string level = "info";
 };
 
+// How a https node is reached ([[nodes]] tls_* keys; docs/tls.md). Paths relative to the config.
+struct node_tls_config {
+  std::string ca_file;      // PEM CA certificates that sign the node's; empty: the system store
+  std::string server_name;  // SNI and the name verified; empty: the URL's host
+  std::string pin_sha256;   // 64 lowercase hex digits: the node's certificate's SHA-256; empty: none
+  std::string cert_file;    // client certificate chain shown to the node (with key_file)
+  std::string key_file;
+  bool operator==(const node_tls_config&) const = default;
+  // The chain is verified in the handshake unless only a pin vouches for the node.
+  bool verifies_chain() const { return pin_sha256.empty() || !ca_file.empty(); }
+  http::client_tls_files files(std::string key_prefix) const { return {ca_file, cert_file, key_file, std::move(key_prefix)}; }
+};
+
 struct node_config {
   std::string name;
   node_url url;
+  node_tls_config tls;
   std::string kind = "openai";
   std::string health_path;          // empty: health.path
   std::vector<std::string> models;  // empty: discovered from the node's /v1/models
@@ -131,7 +145,8 @@ gateway_config load_config_file(const std::string& path);
 
 // Adds a node given on the command line (`--node URL`), named after its host:port.
 void add_node_url(gateway_config& config, const std::string& url);
-// Checks cross-field rules (at least one node, unique names, ...).
+// Checks cross-field rules (at least one node, unique names, ...) and loads the TLS files
+// ([tls], the nodes' tls_*) so a bad one is reported by its key, at start and on reload.
 void validate(const gateway_config& config, const std::string& source);
 
 std::vector<std::string> known_node_kinds();

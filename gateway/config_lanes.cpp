@@ -7,6 +7,8 @@
 #include <set>
 #include <type_traits>
 
+#include "gateway/api_keys.hpp"
+
 namespace laneway::gateway {
 
 namespace {
@@ -68,8 +70,20 @@ void read_key(table_reader r, key_config& k) {
   r.string("sha256", k.sha256);
   std::transform(k.sha256.begin(), k.sha256.end(), k.sha256.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  if (!is_sha256_hex(k.sha256))
-    r.fail("sha256", "must be the 64 hex digits of SHA-256(key) (laneway gateway --hash-key KEY prints it)");
+  // A client certificate (docs/tls.md) may stand for the key, or be a second way in.
+  std::string cert_sha256;
+  r.string("cert_sha256", cert_sha256);
+  r.string("cert_cn", k.cert_cn);
+  if (!cert_sha256.empty()) {
+    k.cert_sha256 = normalize_sha256(cert_sha256);
+    if (k.cert_sha256.empty())
+      r.fail("cert_sha256", "must be the 64 hex digits of the client certificate's SHA-256 (colons allowed), as "
+                            "`openssl x509 -noout -fingerprint -sha256` prints it");
+  }
+  const bool has_cert = !k.cert_sha256.empty() || !k.cert_cn.empty();
+  if (!(k.sha256.empty() && has_cert) && !is_sha256_hex(k.sha256))
+    r.fail("sha256", "must be the 64 hex digits of SHA-256(key) (laneway gateway --hash-key KEY prints it)" +
+                         std::string(has_cert ? "" : ", or give cert_sha256 / cert_cn for a client certificate"));
   r.string("tenant", k.tenant);
   if (k.tenant.empty()) k.tenant = k.name;
   if (!valid_name(k.tenant)) r.fail("tenant", "\"" + k.tenant + "\" must be 1-64 chars of [A-Za-z0-9._:-]");
@@ -124,7 +138,12 @@ void validate_lanes(const gateway_config& config, const std::string& source) {
     const auto& k = config.keys[i];
     std::string at = source + ": keys[" + std::to_string(i) + "].";
     if (!names.insert(k.name).second) throw config_error(at + "name: duplicate key name \"" + k.name + "\"");
-    if (!hashes.insert(k.sha256).second) throw config_error(at + "sha256: the same key is listed twice");
+    if (!k.sha256.empty() && !hashes.insert(k.sha256).second)
+      throw config_error(at + "sha256: the same key is listed twice");
+    if (!k.cert_sha256.empty() && !hashes.insert("cert:" + k.cert_sha256).second)
+      throw config_error(at + "cert_sha256: the same certificate is listed twice");
+    if (!k.cert_cn.empty() && !hashes.insert("cn:" + k.cert_cn).second)
+      throw config_error(at + "cert_cn: the same subject CN is listed twice");
     bool known = k.lane.empty() || lanes.count(k.lane) || (config.lanes.empty() && k.lane == "default");
     if (!known) throw config_error(at + "lane: no lane named \"" + k.lane + "\" in [[lanes]]");
   }

@@ -17,6 +17,7 @@
 #include "gateway/http/log.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/http/tls_context.hpp"
+#include "gateway/http/tls_listener.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
 #include "gateway/proxy.hpp"
@@ -40,8 +41,21 @@ asio::awaitable<void> sweep_pools(runtime& state, std::size_t thread, const std:
   }
 }
 
+// The listener's certificate after an accepted config reload: new handshakes use the files as
+// they are now; a bad file keeps the loaded certificate (validate() rejects bad files before,
+// so this only fails when one changed in between).
+void reload_listener(http::tls_listener& listener, const gateway_config& old, const gateway_config& now,
+                        gateway_metrics& metrics) {
+  if (!now.tls.enabled || now.tls.listen.host != old.tls.listen.host || now.tls.listen.port != old.tls.listen.port)
+    http::log_event(http::log_level::warn, "config reload: adding, removing or moving the [tls] listener takes effect at restart");
+  if (!now.tls.enabled) return;
+  if (auto facts = http::reload_certificate(listener, now.tls, "client", "config reload"))
+    metrics.tls_certificate(facts->sha256, facts->subject_cn, facts->not_after);
+}
+
 // SIGHUP: reload, until the signal set is cancelled at shutdown.
-asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state, bool can_reload) {
+asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state, bool can_reload,
+                                       http::tls_listener* listener, gateway_metrics& metrics) {
   for (;;) {
     auto [ec, sig] = co_await signals.async_wait(use_tuple);
     if (ec) co_return;
@@ -50,7 +64,8 @@ asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state
       continue;
     }
     http::log_event(http::log_level::info, "reloading the config", {{"signal", sig}});
-    state.reload();
+    auto before = state.current()->config;
+    if (state.reload() && listener) reload_listener(*listener, *before, *state.current()->config, metrics);
   }
 }
 
@@ -63,14 +78,8 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
 
 std::shared_ptr<asio::ssl::context> check_tls(const gateway_config& config, const std::string& source) {
   if (!config.tls.enabled) return nullptr;
-  auto ctx = http::make_server_tls_context({config.tls.cert_file, config.tls.key_file}, source);
-  long long left = http::tls_seconds_until_expiry(*ctx);
-  if (left < 0)
-    http::log_event_always(http::log_level::warn, "the TLS certificate has expired; clients will refuse it",
-                           {{"cert_file", config.tls.cert_file}});
-  else if (left < 14 * 86400)
-    http::log_event_always(http::log_level::warn, "the TLS certificate expires soon",
-                           {{"cert_file", config.tls.cert_file}, {"days_left", left / 86400}});
+  auto ctx = http::make_server_tls_context(config.tls, source);
+  http::log_certificate("client", config.tls.cert_file, http::context_certificate(*ctx).value_or(http::certificate_facts{}));
   return ctx;
 }
 
@@ -95,13 +104,19 @@ int run_gateway(const gateway_config& config, std::function<gateway_config()> re
       [&metrics](std::string_view reason) { metrics.tls_handshake_failure(reason); });
   auto bound = server.listen(config.server.listen.host, config.server.listen.port);
   std::optional<asio::ip::tcp::endpoint> tls_bound;
-  if (tls) tls_bound = server.listen(config.tls.listen.host, config.tls.listen.port, tls);
+  std::unique_ptr<http::tls_listener> listener;
+  if (tls) {
+    listener = std::make_unique<http::tls_listener>(tls);
+    auto facts = listener->current_certificate();
+    metrics.tls_certificate(facts.sha256, facts.subject_cn, facts.not_after);
+    tls_bound = server.listen(config.tls.listen.host, config.tls.listen.port, listener->front());
+  }
 
   state.start();
   std::atomic<bool> stopping{false};
   for (std::size_t t = 0; t < io.size(); ++t) asio::co_spawn(io.context(t), sweep_pools(state, t, stopping), asio::detached);
   asio::signal_set hup(io.context(0), SIGHUP);
-  asio::co_spawn(io.context(0), reload_on_sighup(hup, state, can_reload), asio::detached);
+  asio::co_spawn(io.context(0), reload_on_sighup(hup, state, can_reload, listener.get(), metrics), asio::detached);
 
   nlohmann::json node_list = nlohmann::json::array();
   for (const auto& n : state.current()->nodes)

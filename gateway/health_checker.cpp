@@ -39,7 +39,7 @@ void health_checker::close_connection() {
 asio::awaitable<bool> health_checker::ensure_connected() {
   if (connected_ && !connection_dead(stream_)) co_return true;
   close_connection();
-  auto result = co_await connect_node(stream_, node_.config().url, config_.timeout);
+  auto result = co_await connect_node(stream_, node_.config().url, node_.tls(), config_.timeout);
   if (!result) {
     http::log_event(http::log_level::debug, "probe connect failed", {{"node", node_.name()}, {"error", result.err().message}});
     co_return false;

@@ -9,11 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 
 #include "gateway/config.hpp"
 #include "gateway/node.hpp"
+#include "gateway/upstream_stream.hpp"
 
 namespace laneway::gateway {
 
@@ -35,7 +35,7 @@ class health_checker {
   const health_config config_;  // a copy: a reload may replace the config this came from
   boost::asio::io_context& ioc_;
   boost::asio::steady_timer timer_;
-  boost::beast::tcp_stream stream_;
+  upstream_stream stream_;  // plain or TLS, as the node's URL says
   boost::beast::flat_buffer buffer_;
   bool connected_ = false;
   std::atomic<bool> stopped_{false};

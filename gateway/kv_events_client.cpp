@@ -141,7 +141,7 @@ void kv_events_client::close_stream() {
 
 asio::awaitable<bool> kv_events_client::follow() {
   close_stream();
-  auto c = co_await connect_node(stream_, node_.config().url, connect_timeout_);
+  auto c = co_await connect_node(stream_, node_.config().url, node_.tls(), connect_timeout_);
   if (!c) co_return false;
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, node_.config().url.prefix + "/v1/kv/events", 11};
   req.set(bhttp::field::host, node_.config().url.host_header());

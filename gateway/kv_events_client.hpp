@@ -10,7 +10,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <string>
 #include <string_view>
 
@@ -18,6 +17,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/node.hpp"
 #include "gateway/router.hpp"
+#include "gateway/upstream_stream.hpp"
 
 namespace laneway::gateway {
 
@@ -54,7 +54,7 @@ class kv_events_client {
   router& router_;
   gateway_metrics& metrics_;
   boost::asio::steady_timer timer_;
-  boost::beast::tcp_stream stream_;
+  upstream_stream stream_;  // plain or TLS, as the node's URL says
   boost::beast::flat_buffer buffer_;
   std::atomic<bool> stopped_{false};
 };

@@ -51,7 +51,7 @@ asio::awaitable<http::result<string_response>> load_poller::get(const std::strin
                                                                 std::size_t max_body) {
   if (!connected_ || connection_dead(stream_)) {
     close_connection();
-    auto c = co_await connect_node(stream_, node_.config().url, timeout_);
+    auto c = co_await connect_node(stream_, node_.config().url, node_.tls(), timeout_);
     if (!c) co_return c.err();
     connected_ = true;
   }

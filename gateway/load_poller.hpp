@@ -10,7 +10,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
@@ -18,6 +17,7 @@
 #include "gateway/prompt_hasher.hpp"
 #include "gateway/router.hpp"
 #include "gateway/upstream_client.hpp"
+#include "gateway/upstream_stream.hpp"
 
 namespace laneway::gateway {
 
@@ -43,7 +43,7 @@ class load_poller {
   tokenizer_cache& tokenizers_;
   gateway_metrics& metrics_;
   boost::asio::steady_timer timer_;
-  boost::beast::tcp_stream stream_;
+  upstream_stream stream_;  // plain or TLS, as the node's URL says
   boost::beast::flat_buffer buffer_;
   bool connected_ = false;
   std::atomic<bool> stopped_{false};

@@ -40,6 +40,10 @@ gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Regi
   retries_ = &prometheus::BuildCounter().Name("laneway_upstream_retries_total").Help("Requests tried again (another node or a fresh connection), by reason").Register(r);
   ejections_ = &prometheus::BuildCounter().Name("laneway_node_ejections_total").Help("Nodes taken out of rotation, by reason (probe, circuit)").Register(r);
   tls_handshake_failures_ = &prometheus::BuildCounter().Name("laneway_tls_handshake_failures_total").Help("Client TLS handshakes that failed, by reason (timeout, failed)").Register(r);
+  tls_cert_not_after_ = &prometheus::BuildGauge().Name("laneway_tls_certificate_not_after_seconds").Help("Expiry (Unix seconds) of the client listener's loaded certificate").Register(r);
+  tls_cert_info_ = &prometheus::BuildGauge().Name("laneway_tls_certificate_info").Help("1 for the client listener's loaded certificate: its SHA-256 fingerprint and subject CN").Register(r);
+  upstream_tls_seconds_ = &prometheus::BuildHistogram().Name("laneway_upstream_tls_handshake_seconds").Help("TLS handshakes with https nodes, after the TCP connect").Register(r);
+  upstream_tls_failures_ = &prometheus::BuildCounter().Name("laneway_upstream_tls_handshake_failures_total").Help("Failed TLS handshakes with https nodes, by node and reason (verify_failed, pin_mismatch, timeout, handshake_failed, alert)").Register(r);
   rejected_ = &prometheus::BuildCounter().Name("laneway_rejected_requests_total").Help("Requests answered by the server layer itself (limits, malformed HTTP), by code").Register(r);
   load_reports_ = &prometheus::BuildCounter().Name("laneway_node_load_reports_total").Help("Load reports read from nodes (/load, /metrics, /slots, /api/ps), by result").Register(r);
   reported_running_ = &prometheus::BuildGauge().Name("laneway_node_reported_running").Help("Requests the node says it is running (last report)").Register(r);
@@ -117,6 +121,22 @@ void gateway_metrics::client_disconnect() { client_disconnects_->Increment(); }
 void gateway_metrics::tls_handshake_failure(std::string_view reason) {
   tls_handshake_failures_->Add({{"reason", std::string(reason)}}).Increment();
 }
+
+void gateway_metrics::tls_certificate(const std::string& sha256, const std::string& subject_cn, std::int64_t not_after) {
+  tls_cert_not_after_->Add({{"listener", "client"}}).Set(static_cast<double>(not_after));
+  if (tls_cert_info_child_) tls_cert_info_->Remove(tls_cert_info_child_);
+  tls_cert_info_child_ = &tls_cert_info_->Add({{"listener", "client"}, {"sha256", sha256}, {"subject_cn", subject_cn}});
+  tls_cert_info_child_->Set(1);
+}
+
+prometheus::Histogram* gateway_metrics::upstream_tls_histogram(const std::string& node) {
+  return &upstream_tls_seconds_->Add({{"node", node}}, latency_buckets());
+}
+
+void gateway_metrics::upstream_tls_failure(const std::string& node, std::string_view reason) {
+  upstream_tls_failures_->Add({{"node", node}, {"reason", std::string(reason)}}).Increment();
+}
+
 void gateway_metrics::rejected(std::string_view code) { rejected_->Add({{"code", std::string(code)}}).Increment(); }
 
 void gateway_metrics::load_report(const std::string& node, std::string_view result, const node_report& report) {

@@ -43,6 +43,11 @@ class gateway_metrics {
   void client_disconnect();
   void rejected(std::string_view code);
   void tls_handshake_failure(std::string_view reason);  // "timeout" or "failed"
+  // The client listener's loaded certificate (start and every SIGHUP; one thread at a time).
+  void tls_certificate(const std::string& sha256, const std::string& subject_cn, std::int64_t not_after);
+  // Upstream TLS per node: the handshake-time histogram, failures by reason (docs/tls.md).
+  prometheus::Histogram* upstream_tls_histogram(const std::string& node);
+  void upstream_tls_failure(const std::string& node, std::string_view reason);
 
   // Node kinds, prefix index, routing and lanes (docs/metrics.md).
   void load_report(const std::string& node, std::string_view result, const node_report& report);
@@ -73,6 +78,11 @@ class gateway_metrics {
   prometheus::Family<prometheus::Counter>* ejections_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* tls_handshake_failures_;
+  prometheus::Family<prometheus::Gauge>* tls_cert_not_after_;
+  prometheus::Family<prometheus::Gauge>* tls_cert_info_;
+  prometheus::Gauge* tls_cert_info_child_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* upstream_tls_seconds_;
+  prometheus::Family<prometheus::Counter>* upstream_tls_failures_;
   prometheus::Counter* client_disconnects_;
   prometheus::Family<prometheus::Counter>* load_reports_;
   prometheus::Family<prometheus::Gauge>* reported_running_;

@@ -33,19 +33,20 @@ node::node(const node_config& config, const gateway_config& all, http::io_pool& 
       health_path_(config.health_path.empty() ? all.health.path : config.health_path),
       metrics_(metrics),
       node_metrics_(metrics.for_node(config.name)),
+      tls_(config.url.tls() ? std::make_unique<upstream_tls>(config, metrics) : nullptr),
       health_(thresholds(all.health)) {
   pool_settings settings{all.upstream.connect_timeout, all.upstream.pool_idle_timeout, all.upstream.max_connection_age,
                          all.upstream.max_idle_per_node};
   for (std::size_t i = 0; i < io.size(); ++i) {
     pools_.push_back(std::make_unique<upstream_pool>(io.context(i), config.url, settings, config.name, metrics,
-                                                     node_metrics_));
+                                                     node_metrics_, tls_.get()));
   }
   node_metrics_.healthy->Set(0);
 }
 
 bool node::same_endpoint(const node_config& other) const {
   return other.name == config_.name && other.url.text() == config_.url.text() && other.kind == config_.kind &&
-         other.health_path == config_.health_path && other.models == config_.models;
+         other.health_path == config_.health_path && other.models == config_.models && other.tls == config_.tls;
 }
 
 node_report node::report() const {

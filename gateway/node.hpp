@@ -16,6 +16,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/node_report.hpp"
 #include "gateway/upstream_pool.hpp"
+#include "gateway/upstream_tls.hpp"
 #include "routing/health.hpp"
 
 namespace laneway::gateway {
@@ -51,6 +52,8 @@ class node {
   const node_config& config() const { return config_; }
   const std::string& health_path() const { return health_path_; }
   const node_metrics& metrics() const { return node_metrics_; }
+  // How connections to a https node make their TLS handshake; null for http.
+  const upstream_tls* tls() const { return tls_.get(); }
 
   // The pool of the calling I/O thread.
   upstream_pool& pool() { return *pools_[http::io_pool::thread_index()]; }
@@ -80,6 +83,7 @@ class node {
   std::string health_path_;
   gateway_metrics& metrics_;
   node_metrics node_metrics_;
+  std::unique_ptr<upstream_tls> tls_;  // before the pools, which point at it
   std::vector<std::unique_ptr<upstream_pool>> pools_;
   std::atomic<int> in_flight_{0};
 

@@ -11,6 +11,7 @@
 #include "gateway/http/headers.hpp"
 #include "gateway/http/log.hpp"
 #include "gateway/http/responses.hpp"
+#include "gateway/http/tls_context.hpp"
 #include "gateway/proxy.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/usage_scanner.hpp"
@@ -46,6 +47,7 @@ struct inference_context {
   bool admitted = false;
   // Outcome, for the log and metrics.
   std::string node;
+  bool upstream_tls = false;  // the node hop was TLS (a https node)
   unsigned status = 0;
   int attempts = 0;
   attempt_stats stats;
@@ -270,6 +272,7 @@ boost::asio::awaitable<std::optional<http::error>> forward_phase(http::exchange&
     tried.push_back(&chosen);
     ++c.attempts;
     c.node = chosen.name();
+    c.upstream_tls = chosen.tls() != nullptr;
     up.target(chosen.config().url.prefix + target);
 
     const std::int64_t uncached = std::max<std::int64_t>(0, c.prompt_tokens - c.decision.matched_tokens);
@@ -316,6 +319,7 @@ void write_access_log(const http::exchange& ex, const std::string& target, const
       .str("msg", "request")
       .str("hop", "gateway")
       .boolean("client_tls", ex.stream.is_tls())
+      .boolean("upstream_tls", c.upstream_tls)
       .str("request_id", ex.request_id)
       .str("lane", c.lane)
       .str_or_null("tenant", c.key.tenant)
@@ -404,9 +408,17 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
 http::result<key_grant> authenticate(const http::exchange& ex, const key_table& keys) {
   if (!keys.required()) return key_grant{"", "anonymous", "", false};
   auto key = bearer_token(ex.req[boost::beast::http::field::authorization]);
-  if (key.empty())
+  if (key.empty()) {
+    // No key sent: a verified client certificate ([tls] client_certs) may stand for one.
+    auto cert = http::verified_peer_certificate(ex.stream.native_tls());
+    if (cert) {
+      if (auto grant = keys.find_certificate(cert->sha256, cert->subject_cn)) return *grant;
+      return http::make_error(http::error_kind::unauthorized, "The client certificate (SHA-256 " + cert->sha256 +
+                                                                  ") is not mapped to an identity, and no API key was sent.");
+    }
     return http::make_error(http::error_kind::unauthorized,
                             "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
+  }
   if (auto grant = keys.find(key)) return *grant;
   return http::make_error(http::error_kind::unauthorized, "Incorrect API key provided.");
 }

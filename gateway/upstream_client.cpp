@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -13,14 +14,18 @@
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
 
+#include "gateway/upstream_tls.hpp"
+
 namespace laneway::gateway {
 
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<http::result<bool>> connect_node(beast::tcp_stream& stream, const node_url& url,
-                                                 std::chrono::milliseconds timeout) {
+namespace {
+
+asio::awaitable<http::result<bool>> connect_tcp(beast::tcp_stream& stream, const node_url& url,
+                                                std::chrono::milliseconds timeout) {
   beast::error_code ec;
   auto address = asio::ip::make_address(url.host, ec);
   stream.expires_after(timeout);
@@ -45,7 +50,19 @@ asio::awaitable<http::result<bool>> connect_node(beast::tcp_stream& stream, cons
   co_return true;
 }
 
-asio::awaitable<http::result<string_response>> get_on(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+}  // namespace
+
+asio::awaitable<http::result<bool>> connect_node(upstream_stream& stream, const node_url& url, const upstream_tls* tls,
+                                                 std::chrono::milliseconds timeout) {
+  // The node's TLS files could not be loaded (changed since the config was checked): say why.
+  if (tls && !tls->context()) co_return http::make_error(http::error_kind::upstream_connect, tls->problem());
+  stream.reset(tls, tls ? tls->context() : nullptr);
+  auto connected = co_await connect_tcp(stream.tcp(), url, timeout);
+  if (!connected || !tls) co_return connected;
+  co_return co_await tls->handshake(*stream.tls(), timeout);
+}
+
+asio::awaitable<http::result<string_response>> get_on(upstream_stream& stream, beast::flat_buffer& buffer,
                                                       const node_url& url, const std::string& path,
                                                       std::chrono::milliseconds timeout, std::size_t max_body) {
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url.prefix + path, 11};
@@ -65,11 +82,16 @@ asio::awaitable<http::result<string_response>> get_on(beast::tcp_stream& stream,
   if (rec == beast::error::timeout) {
     co_return http::make_error(http::error_kind::upstream_timeout, "GET " + path + " timed out");
   }
+  if (rec && stream.settings() && rec.category() == asio::error::get_ssl_category()) {
+    // A TLS alert after the handshake: with TLS 1.3 a node that requires a client certificate
+    // says so only now, at the first read.
+    co_return http::make_error(http::error_kind::upstream_connect, stream.settings()->refused(rec.message()));
+  }
   if (rec) co_return http::make_error(http::error_kind::upstream_bad_response, "GET " + path + ": " + rec.message());
   co_return parser.release();
 }
 
-bool connection_dead(beast::tcp_stream& stream) {
+bool connection_dead(upstream_stream& stream) {
   auto& socket = stream.socket();
   if (!socket.is_open()) return true;
   char byte;

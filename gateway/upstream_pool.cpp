@@ -10,13 +10,14 @@
 namespace laneway::gateway {
 
 upstream_pool::upstream_pool(boost::asio::io_context& ioc, node_url url, pool_settings settings, std::string node_name,
-                             gateway_metrics& metrics, node_metrics node_metrics)
+                             gateway_metrics& metrics, node_metrics node_metrics, const upstream_tls* tls)
     : ioc_(ioc),
       url_(std::move(url)),
       settings_(settings),
       node_name_(std::move(node_name)),
       metrics_(metrics),
-      node_metrics_(node_metrics) {}
+      node_metrics_(node_metrics),
+      tls_(tls) {}
 
 upstream_pool::~upstream_pool() = default;
 
@@ -41,7 +42,7 @@ boost::asio::awaitable<http::result<checkout>> upstream_pool::acquire(bool allow
   }
   auto conn = std::make_unique<upstream_connection>(ioc_);
   auto started = pool_clock::now();
-  auto connected = co_await connect_node(conn->stream, url_, settings_.connect_timeout);
+  auto connected = co_await connect_node(conn->stream, url_, tls_, settings_.connect_timeout);
   if (!connected) co_return connected.err();
   double seconds = std::chrono::duration<double>(pool_clock::now() - started).count();
   node_metrics_.connections_opened->Increment();

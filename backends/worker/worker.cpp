@@ -1,6 +1,12 @@
 // Worker process wiring (see worker.hpp).
 #include "backends/worker/worker.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -19,6 +25,8 @@
 #include "gateway/http/io_pool.hpp"
 #include "gateway/http/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/http/tls_context.hpp"
+#include "gateway/http/tls_listener.hpp"
 
 namespace laneway::worker {
 
@@ -80,6 +88,21 @@ void log_kv_math(const engine::model& m, const engine::scheduler& s, const worke
 }  // namespace
 
 int run_worker(const worker_config& c) {
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
+  std::string address = e.address().is_v6() ? "[" + e.address().to_string() + "]" : e.address().to_string();
+  return address + ":" + std::to_string(e.port());
+}
+
+// SIGHUP: the [tls] files are read again; new handshakes use them, open connections keep theirs.
+boost::asio::awaitable<void> reload_tls_on_sighup(boost::asio::signal_set& signals, http::tls_listener& listener,
+                                                  const http::tls_listener_config& tls) {
+  for (;;) {
+    auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    http::reload_certificate(listener, tls, "worker", "SIGHUP");
+  }
+}
+
   http::log_level level = http::log_level::info;
   http::parse_log_level(c.log_level, level);
   http::set_log_level(level);
@@ -87,6 +110,8 @@ int run_worker(const worker_config& c) {
   const std::string path = c.model_path.empty() ? default_model_path() : c.model_path;
   const engine::model m = engine::model::open(path);
   const engine::tokenizer tok = engine::tokenizer::from_gguf(m.file());
+  // [tls] files first (config_error naming the key), before the model takes its time to load.
+  auto tls_context = c.tls.enabled ? http::make_server_tls_context(c.tls, "worker config") : nullptr;
   const engine::chat_template tmpl = pick_template(c, m, tok);
   std::string name = c.model_name.empty() ? std::filesystem::path(path).stem().string() : c.model_name;
 
@@ -104,9 +129,19 @@ int run_worker(const worker_config& c) {
   auto bound = server.listen(c.host, c.port);
 
   log_kv_math(m, sched, c);
-  std::string address = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   http::log_event_always(http::log_level::info, "listening",
-                         {{"address", address + ":" + std::to_string(bound.port())},
+  std::unique_ptr<http::tls_listener> tls;
+  std::optional<boost::asio::ip::tcp::endpoint> tls_bound;
+  boost::asio::signal_set hup(io.context(0));
+  if (c.tls.enabled) {
+    tls = std::make_unique<http::tls_listener>(tls_context);
+    http::log_certificate("worker", c.tls.cert_file, tls->current_certificate());
+    tls_bound = server.listen(c.tls.listen.host, c.tls.listen.port, tls->front());
+    hup.add(SIGHUP);
+    boost::asio::co_spawn(io.context(0), reload_tls_on_sighup(hup, *tls, c.tls), boost::asio::detached);
+  }
+                         {{"address", endpoint_text(bound)},
+                          {"tls_address", tls_bound ? json(endpoint_text(*tls_bound)) : json(nullptr)},
                           {"model", name},
                           {"model_path", path},
                           {"arch", std::string(engine::to_string(m.hparams().arch))},
@@ -118,7 +153,13 @@ int run_worker(const worker_config& c) {
                           {"max_seqs", c.max_seqs},
                           {"prefix_caching", c.prefix_caching}});
 
-  http::serve_until_stopped(io, server, c.shutdown_grace, [&sched] { sched.stop(true); });
+  http::serve_until_stopped(io, server, c.shutdown_grace, [&] {
+    boost::asio::post(io.context(0), [&hup] {
+      boost::system::error_code ignored;
+      hup.cancel(ignored);
+    });
+    sched.stop(true);
+  });
   return 0;
 }
 

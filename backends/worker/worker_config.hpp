@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gateway/http/config_error.hpp"
+#include "gateway/http/tls_config.hpp"
 
 namespace laneway::worker {
 
@@ -27,6 +28,8 @@ struct worker_config {
   millis idle_timeout{60'000};
   millis request_timeout{600'000};       // one generation, submit to last token
   millis shutdown_grace{30'000};
+  // [tls]: a TLS listener next to the plain one (docs/tls.md), so the gateway's hop can be TLS
+  http::tls_listener_config tls;
   // [model]
   std::string model_path;                // empty: the bundled default model
   std::string model_name;                // served as "model"; empty: the file name without .gguf

@@ -24,6 +24,8 @@ class client_stream {
 
   executor_type get_executor() { return tcp_.get_executor(); }
   bool is_tls() const { return tls_ != nullptr; }
+  // The OpenSSL connection (peer certificate, session) when TLS; nullptr over plain TCP.
+  ssl_st* native_tls() const { return tls_ ? tls_->native_handle() : nullptr; }
   beast::tcp_stream& tcp() { return tcp_; }
   asio::ip::tcp::socket& socket() { return tcp_.socket(); }
   template <class Duration>

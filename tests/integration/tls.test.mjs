@@ -6,47 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
-import path from 'node:path';
 import {
-  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runCommand, runLaneway, startGateway,
+  chatBody, cleanupAll, gatewayConfig, parseSse, request, runCommand, runLaneway, startGateway,
   startUpstream, waitFor, withTimeout, writeTempFile,
 } from './harness.mjs';
+import { curl, httpsRequest, makeCertificates, openssl } from './tls_support.mjs';
 
 after(cleanupAll);
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
-
-async function openssl(args, cwd) {
-  const r = await runCommand('openssl', args, { cwd, timeoutMs: 20000 });
-  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r;
-}
-
-// ca.pem/ca.key; server.pem/server.key (signed by the CA); expired.pem/expired.key (signed by
-// the CA, valid only in January 2020); self.pem/self.key (self-signed).
-async function makeCertificates() {
-  const dir = makeTempDir('laneway-tls-');
-  await openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=laneway-test-ca'], dir);
-  await openssl(['req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  fs.writeFileSync(path.join(dir, 'san.ext'), `${SAN}\n`);
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'], dir);
-  fs.writeFileSync(path.join(dir, 'index.txt'), '');
-  fs.writeFileSync(path.join(dir, 'serial'), '01\n');
-  fs.writeFileSync(path.join(dir, 'ca.cnf'), [
-    '[ca]', 'default_ca = tca', '[tca]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial',
-    'default_md = sha256', 'policy = anything', 'copy_extensions = copy', 'unique_subject = no',
-    '[anything]', 'commonName = supplied', ''].join('\n'));
-  await openssl(['req', ...EC, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=localhost', '-addext', SAN], dir);
-  await openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'expired.csr',
-    '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-notext'], dir);
-  await openssl(['req', '-x509', ...EC, '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', SAN], dir);
-  return (name) => path.join(dir, name);
-}
 
 function tlsTable(cert, key) {
   return `[tls]\nlisten = "127.0.0.1:0"\ncert_file = ${JSON.stringify(cert)}\nkey_file = ${JSON.stringify(key)}\n`;
@@ -59,34 +26,6 @@ async function startTlsGateway(up, cert, key, server = {}) {
   assert.ok(m, `the listening line names the TLS address (got ${address})`);
   gw.tlsPort = Number(m[1]);
   return gw;
-}
-
-// One HTTPS request with Node; resolves {status, headers, text, alpn, protocol} or rejects with
-// the TLS error (err.code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE).
-function httpsRequest(port, { method = 'GET', path: p = '/', json, ca, servername, timeoutMs = 10000 } = {}) {
-  return withTimeout(new Promise((resolve, reject) => {
-    const body = json === undefined ? undefined : JSON.stringify(json);
-    const req = https.request({
-      host: '127.0.0.1', port, method, path: p, ca, servername, agent: false, ALPNProtocols: ['http/1.1'],
-      headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
-    }, (res) => {
-      const alpn = res.socket.alpnProtocol;
-      const protocol = res.socket.getProtocol();
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({
-        status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'),
-        alpn, protocol,
-      }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  }), timeoutMs, `https request to port ${port}`);
-}
-
-async function curl(args) {
-  return runCommand('curl', ['-sS', '--max-time', '10', ...args], { timeoutMs: 15000 });
 }
 
 describe('TLS listener', () => {

@@ -103,7 +103,6 @@ TEST_SUITE("gateway") {
         {"[log]\nlevel = \"loud\"\n" + node, "log.level"},
         {"[[nodes]]\nname = \"x\"\n", "nodes[0].url"},
         {"[[nodes]]\nurl = \"ftp://h:1\"\n", "nodes[0].url"},
-        {"[[nodes]]\nurl = \"https://h:1\"\n", "nodes[0].url"},
         {"[[nodes]]\nurl = \"http://h:1\"\nkind = \"tgi\"\n", "nodes[0].kind"},
         {"[[nodes]]\nurl = \"http://h:1\"\nmodels = [1]\n", "nodes[0].models"},
         {"[[nodes]]\nurl = \"http://h:1\"\nname = \"a b\"\n", "nodes[0].name"},
