@@ -85,9 +85,6 @@ void log_kv_math(const engine::model& m, const engine::scheduler& s, const worke
                           {"machine_memory_bytes", in.memory}});
 }
 
-}  // namespace
-
-int run_worker(const worker_config& c) {
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
   std::string address = e.address().is_v6() ? "[" + e.address().to_string() + "]" : e.address().to_string();
   return address + ":" + std::to_string(e.port());
@@ -103,15 +100,18 @@ boost::asio::awaitable<void> reload_tls_on_sighup(boost::asio::signal_set& signa
   }
 }
 
+}  // namespace
+
+int run_worker(const worker_config& c) {
   http::log_level level = http::log_level::info;
   http::parse_log_level(c.log_level, level);
   http::set_log_level(level);
 
+  // [tls] files first (config_error naming the key), before the model takes its time to load.
+  auto tls_context = c.tls.enabled ? http::make_server_tls_context(c.tls, "worker config") : nullptr;
   const std::string path = c.model_path.empty() ? default_model_path() : c.model_path;
   const engine::model m = engine::model::open(path);
   const engine::tokenizer tok = engine::tokenizer::from_gguf(m.file());
-  // [tls] files first (config_error naming the key), before the model takes its time to load.
-  auto tls_context = c.tls.enabled ? http::make_server_tls_context(c.tls, "worker config") : nullptr;
   const engine::chat_template tmpl = pick_template(c, m, tok);
   std::string name = c.model_name.empty() ? std::filesystem::path(path).stem().string() : c.model_name;
 
@@ -127,9 +127,6 @@ boost::asio::awaitable<void> reload_tls_on_sighup(boost::asio::signal_set& signa
       io, limits, [&api](http::exchange& ex) { return api.handle(ex); },
       [&api](const http::rejection& r) { api.on_rejection(r); });
   auto bound = server.listen(c.host, c.port);
-
-  log_kv_math(m, sched, c);
-  http::log_event_always(http::log_level::info, "listening",
   std::unique_ptr<http::tls_listener> tls;
   std::optional<boost::asio::ip::tcp::endpoint> tls_bound;
   boost::asio::signal_set hup(io.context(0));
@@ -140,6 +137,9 @@ boost::asio::awaitable<void> reload_tls_on_sighup(boost::asio::signal_set& signa
     hup.add(SIGHUP);
     boost::asio::co_spawn(io.context(0), reload_tls_on_sighup(hup, *tls, c.tls), boost::asio::detached);
   }
+
+  log_kv_math(m, sched, c);
+  http::log_event_always(http::log_level::info, "listening",
                          {{"address", endpoint_text(bound)},
                           {"tls_address", tls_bound ? json(endpoint_text(*tls_bound)) : json(nullptr)},
                           {"model", name},

@@ -80,8 +80,8 @@ worker_config parse_worker_config(const std::string& toml_text, const std::strin
   worker_config c;
   table_reader top(root, "", source);
   if (const auto* t = top.table("server")) read_server(table_reader(*t, "server.", source), c);
-  if (const auto* t = top.table("model")) read_model(table_reader(*t, "model.", source), c);
   if (const auto* t = top.table("tls")) http::read_tls_table(table_reader(*t, "tls.", source), c.tls);
+  if (const auto* t = top.table("model")) read_model(table_reader(*t, "model.", source), c);
   if (const auto* t = top.table("engine")) read_engine(table_reader(*t, "engine.", source), c);
   if (const auto* t = top.table("log")) read_log(table_reader(*t, "log.", source), c);
   top.finish();
