@@ -18,6 +18,7 @@
 
 #include "gateway/http/headers.hpp"
 #include "gateway/http/responses.hpp"
+#include "gateway/relay_checks.hpp"
 
 namespace laneway::gateway {
 
@@ -54,30 +55,49 @@ struct pump_end {
   bool client_gone = false;
 };
 
-// Upstream body → client, piece by piece, until the message is complete.
+// Writes `bytes` to the client as the next piece of the body (a chunk, or raw under a
+// Content-Length). False when the client is gone.
+asio::awaitable<bool> send_piece(http::exchange& ex, client_response& res, client_serializer& sr, std::string_view bytes,
+                                 std::chrono::milliseconds idle) {
+  res.body().data = const_cast<char*>(bytes.data());
+  res.body().size = bytes.size();
+  res.body().more = true;
+  ex.stream.expires_after(idle);
+  auto [wec, written] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+  if (wec == bhttp::error::need_buffer) wec = {};
+  co_return !wec;
+}
+
+// An event stream's bytes are held back until a whole event is in, so a node that fails in the
+// middle of an event leaves only whole events at the client. Past this much without a blank line
+// the stream is not SSE as we know it, and bytes go out as they come.
+constexpr std::size_t max_partial_event = 1024 * 1024;
+
+// Upstream body → client, piece by piece, until the message is complete. `held` holds body bytes
+// already read from the node and not yet sent; `whole_events` frames the pieces on SSE events.
 asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, response_parser& p, client_response& res,
                                client_serializer& sr, std::chrono::milliseconds idle, attempt_stats& stats,
-                               const node& n, usage_scanner* usage) {
+                               const node& n, usage_scanner* usage, std::string held, bool whole_events) {
   char piece[16 * 1024];
-  while (!p.is_done()) {
+  for (;;) {
+    std::size_t ready = held.size();
+    if (whole_events && !p.is_done() && held.size() <= max_partial_event) ready = sse_whole_events_length(held);
+    if (ready > 0) {
+      std::string_view out(held.data(), ready);
+      if (usage) usage->feed(out);
+      if (!co_await send_piece(ex, res, sr, out, idle)) co_return pump_end{std::nullopt, true};
+      stats.bytes_out += ready;
+      ++stats.chunks;
+      held.erase(0, ready);
+    }
+    if (p.is_done()) break;
     p.get().body().data = piece;
     p.get().body().size = sizeof piece;
     conn.stream.expires_after(idle);
     auto [ec, read] = co_await bhttp::async_read_some(conn.stream, conn.buffer, p, use_tuple);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return pump_end{upstream_failure(ec, "while sending the body", n), false};
-    std::size_t got = sizeof piece - p.get().body().size;
-    if (got == 0) continue;
-    if (usage) usage->feed(std::string_view(piece, got));
-    res.body().data = piece;
-    res.body().size = got;
-    res.body().more = true;
-    ex.stream.expires_after(idle);
-    auto [wec, written] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
-    if (wec == bhttp::error::need_buffer) wec = {};
-    if (wec) co_return pump_end{std::nullopt, true};
-    stats.bytes_out += got;
-    ++stats.chunks;
+    held.append(piece, sizeof piece - p.get().body().size);
   }
   res.body().data = nullptr;
   res.body().more = false;
@@ -86,6 +106,41 @@ asio::awaitable<pump_end> pump(http::exchange& ex, upstream_connection& conn, re
   ex.stream.expires_never();
   if (wec) co_return pump_end{std::nullopt, true};
   co_return pump_end{};
+}
+
+// A plain (not event-stream) answer is read whole before anything goes to the client, up to
+// this size, so a node that cuts it or sends a broken body gets the client a 502, not half an
+// answer. Larger answers are relayed as they come.
+constexpr std::size_t max_buffered_answer = 16 * 1024 * 1024;
+
+// Reads the node's body into `body` until the message is complete or `body` passed `limit`.
+asio::awaitable<beast::error_code> read_answer(upstream_connection& conn, response_parser& p, std::string& body,
+                                               std::chrono::milliseconds idle, std::size_t limit) {
+  char piece[16 * 1024];
+  while (!p.is_done() && body.size() <= limit) {
+    p.get().body().data = piece;
+    p.get().body().size = sizeof piece;
+    conn.stream.expires_after(idle);
+    auto [ec, read] = co_await bhttp::async_read_some(conn.stream, conn.buffer, p, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+    body.append(piece, sizeof piece - p.get().body().size);
+  }
+  co_return beast::error_code{};
+}
+
+// Why a whole answer from the node must not reach the client, if it must not: a 2xx that says it
+// is JSON and does not parse.
+std::optional<http::error> check_answer(const response_parser& p, std::string_view body, const node& n) {
+  auto type = p.get()[bhttp::field::content_type];
+  bool json = type.size() >= 16 && beast::iequals(type.substr(0, 16), "application/json");
+  if (!json || p.get().result_int() < 200 || p.get().result_int() > 299) return std::nullopt;
+  auto at = json_error_offset(body);
+  if (!at) return std::nullopt;
+  return http::make_error(http::error_kind::upstream_bad_response,
+                          "node " + n.name() + " answered " + std::to_string(p.get().result_int()) +
+                              " with a body that is not valid JSON (byte " + std::to_string(*at) + " of " +
+                              std::to_string(body.size()) + ")");
 }
 
 // Watches the client while a node works on its request: one plain async_wait on the client
@@ -264,7 +319,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     if (ctx.on_head) ctx.on_head();
     target.metrics().ttfb_seconds->Observe(stats.ttfb_ms / 1000.0);
     stats.status = p.get().result_int();
-    target.on_traffic(stats.status >= 500);
+    if (stats.status >= 500) target.on_traffic(true);  // any other head counts once its body is in
     if (stats.status >= 500 && ctx.may_retry) {
       watch.stop();
       pool.discard(std::move(conn), "retry_5xx");
@@ -273,33 +328,70 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
                                   "node " + target.name() + " answered " + std::to_string(stats.status));
       co_return attempt_result{attempt_end::retry, err, false};
     }
+    // The node failed while nothing had reached the client yet: the client gets an error answer.
+    auto fail_unsent = [&](http::error err) {
+      watch.stop();
+      pool.discard(std::move(conn), "error");
+      ctx.metrics.upstream_error(target.name(), err.code());
+      if (stats.status < 500) target.on_traffic(true);
+      return attempt_result{attempt_end::failed, std::move(err), false};
+    };
+    auto client_left = [&] {
+      watch.stop();
+      ex.keep_alive = false;
+      pool.discard(std::move(conn), "client_disconnect");
+      if (stats.status < 500) target.on_traffic(false);  // the node was answering
+      return attempt_result{attempt_end::relayed, std::nullopt, true};
+    };
 
     // From here on the client gets this node's answer.
     client_response res;
     prepare_client_header(p, res, ex);
     client_serializer sr{res};
+    const bool events = is_event_stream(p);
+    std::string held;  // body bytes read from the node, not yet sent
+    if (!events && p.content_length().value_or(0) <= max_buffered_answer) {
+      auto rec = co_await read_answer(*conn, p, held, ctx.config.stream_idle_timeout, max_buffered_answer);
+      if (watch.client_gone()) co_return client_left();
+      if (rec) co_return fail_unsent(upstream_failure(rec, "while sending the body", target));
+      if (p.is_done()) {
+        if (auto bad = check_answer(p, held, target)) co_return fail_unsent(*bad);
+        watch.stop();
+        if (ctx.usage) ctx.usage->feed(held);
+        res.chunked(false);
+        res.content_length(held.size());
+        res.body().data = held.data();
+        res.body().size = held.size();
+        res.body().more = false;
+        ex.stream.expires_after(ctx.config.stream_idle_timeout);
+        auto [wec, written] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+        ex.stream.expires_never();
+        if (wec) co_return client_left();
+        stats.bytes_out = held.size();
+        stats.chunks = 1;
+        if (stats.status < 500) target.on_traffic(false);
+        pool.release(std::move(conn), p.keep_alive());
+        if (!res.keep_alive()) ex.keep_alive = false;
+        co_return attempt_result{attempt_end::relayed, std::nullopt, false};
+      }
+      // Larger than we buffer: what was read goes out first, the rest as it comes.
+    }
     // An event stream's head goes out at once (clients see the 200 before the first token);
     // any other head leaves with the first piece of body, in one write.
-    if (is_event_stream(p)) {
+    if (events) {
       ex.stream.expires_after(ctx.config.stream_idle_timeout);
       auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
-      if (hec) {
-        watch.stop();
-        pool.discard(std::move(conn), "client_disconnect");
-        co_return attempt_result{attempt_end::relayed, std::nullopt, true};
-      }
+      if (hec) co_return client_left();
     }
     attempt_result result{attempt_end::relayed, std::nullopt, false};
-    auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target, ctx.usage);
+    auto end = co_await pump(ex, *conn, p, res, sr, ctx.config.stream_idle_timeout, stats, target, ctx.usage,
+                             std::move(held), events);
     watch.stop();
     result.client_gone = end.client_gone || watch.client_gone();
     if (!result.client_gone) result.err = end.err;
     ex.stream.expires_never();
-    if (result.client_gone) {
-      ex.keep_alive = false;
-      pool.discard(std::move(conn), "client_disconnect");
-      co_return result;
-    }
+    if (result.client_gone) co_return client_left();
+    if (stats.status < 500) target.on_traffic(result.err.has_value());
     if (result.err) {
       ctx.metrics.upstream_error(target.name(), result.err->code());
       pool.discard(std::move(conn), "error");

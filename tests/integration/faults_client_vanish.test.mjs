@@ -33,6 +33,10 @@ describe('a client that vanishes', () => {
       const r = await request(`${gw.url}/v1/completions`, { json: { ...LONG, max_tokens: 4 }, timeoutMs: 20000 });
       assert.equal(r.status, 200, r.text);
     }
+    // The node's agents (probe, load poller, KV event stream) hold their own connections: the
+    // baseline is taken once they are all up.
+    await waitFor(async () => (await gw.metric('laneway_kv_events_total', { node: 'w', event: 'snapshot' })) >= 1 &&
+      (await gw.metric('laneway_node_load_reports_total', { node: 'w', result: 'ok' })) >= 2, 10000, 'the node agents connected');
     baselineFds = await unpooledFds();
   });
 

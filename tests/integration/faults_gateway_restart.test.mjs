@@ -71,7 +71,7 @@ describe('gateway restart under load', () => {
   }
 
   for (const signal of ['SIGKILL', 'SIGTERM']) {
-    test(`${signal}: errors, never hangs; a new gateway on the same config serves again`, async () => {
+    test(`${signal}: errors, never hangs; a new gateway on the same config serves again`, async (t) => {
       let gw = await gateway();
       const load = startLoad(gw.url, signal === 'SIGKILL' ? 1 : 2);
       await waitFor(() => load.results.filter((r) => r.outcome === 'ok').length >= 10, 30000, '10 good answers before the signal');
@@ -89,6 +89,9 @@ describe('gateway restart under load', () => {
       await Promise.all(load.loops);
 
       const errors = load.results.filter((r) => r.outcome === 'error');
+      const kinds = {};
+      for (const r of errors) kinds[r.error] = (kinds[r.error] ?? 0) + 1;
+      t.diagnostic(`${load.results.length} requests, ${errors.length} errors: ${JSON.stringify(kinds)}`);
       const unexpected = errors.filter((r) => !EXPECTED_ERRORS.has(r.error));
       assert.deepEqual(unexpected.map((r) => `${r.id}: ${r.error} (${r.status})`), [], 'only the errors a restart explains');
       assert.ok(!errors.some((r) => r.error === 'timeout'), 'no request hung');
