@@ -87,6 +87,20 @@ describe('a node that sends garbage', () => {
     await stillServing(gw, { 'x-fault': 'ok' });
   });
 
+  test('a node whose 200s keep breaking opens its circuit; its traffic moves to the other node', async () => {
+    const g = await startFaultsNode({ name: 'g', fault: 'invalid-json' });
+    const b = await startUpstream({ name: 'b', models: ['m1'] });
+    const gw = await gatewayOver([{ ...g, models: ['m1'] }, { ...b, models: ['m1'] }], {
+      health: { circuit_failures: 3, circuit_cooldown: '60s' },
+    });
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await request(`${gw.url}${CHAT}`, { json: chatBody('m1') })).status);
+    assert.equal(statuses.filter((x) => x === 502).length, 3, `three broken answers, then the circuit opened: ${statuses}`);
+    assert.deepEqual(statuses.slice(-4), [200, 200, 200, 200], 'then every request goes to b');
+    assert.equal(await gw.metric('laneway_node_ejections_total', { node: 'g', reason: 'circuit' }), 1);
+    await gw.waitHealthy(['g'], 0);
+  });
+
   test('garbage before the response head is retried on another node', async () => {
     const g = await startFaultsNode({ name: 'g', fault: 'garbage' });
     const b = await startUpstream({ name: 'b', models: ['m1'] });
