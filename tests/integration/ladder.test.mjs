@@ -84,6 +84,7 @@ describe('laneway ladder', () => {
     assert.equal(s.mix.sha256, sha256(BUILTIN_MIX), 'the built-in mix is conf/ladder-mix.toml');
     assert.equal(fs.readFileSync(path.join(out, 'mix.toml'), 'utf8'), fs.readFileSync(BUILTIN_MIX, 'utf8'));
     assert.equal(s.model_sha256, sha256(MODEL_FILE));
+    assert.equal(s.server_model_digest, '', 'the worker reports no file digest in /v1/models');
     assert.match(s.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.deepEqual(s.rungs.map((x) => x.concurrency), [1, 2]);
     assert.equal(s.knee.stopped, false);

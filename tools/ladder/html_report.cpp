@@ -42,6 +42,10 @@ std::string stamp_section(const run_report& r) {
   s += row({"model", e(i.model)});
   s += row({"model file", e(i.model_file)});
   s += row({"model SHA-256", "<code>" + e(i.model_digest) + "</code>"});
+  std::string server = e(i.server_model_digest);
+  if (!i.server_model_digest.empty() && !i.model_digest.empty() && i.server_model_digest != i.model_digest)
+    server += " <b>(not the model file's)</b>";
+  s += row({"model digest reported by the server", "<code>" + server + "</code>"});
   s += row({"config file", e(i.config_file)});
   s += row({"config SHA-256", "<code>" + e(i.config_digest) + "</code>"});
   s += row({"prompt mix", e(r.mix->label() + " (" + r.mix->source + ")")});

@@ -165,6 +165,25 @@ asio::awaitable<bool> exchange_on(Stream& stream, beast::flat_buffer& buffer, co
   co_return keep_alive && parser.get().keep_alive();
 }
 
+// GET `path` within the request timeout; the status and at most 1 MiB of body, or status 0.
+template <typename Stream>
+asio::awaitable<int> get_on(Stream& stream, beast::flat_buffer& buffer, const ladder_target& t, const std::string& path,
+                            std::string& body) {
+  auto& tcp = beast::get_lowest_layer(stream);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::get, t.url.prefix + path, 11};
+  req.set(bhttp::field::host, t.url.host_header());
+  req.set(bhttp::field::user_agent, "laneway-ladder");
+  if (!t.key.empty()) req.set(bhttp::field::authorization, "Bearer " + t.key);
+  tcp.expires_after(t.request_timeout);
+  if (auto [ec, n] = co_await bhttp::async_write(stream, req, use_tuple); ec) co_return 0;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1 << 20);
+  if (auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple); ec) co_return 0;
+  tcp.expires_never();
+  body = std::move(parser.get().body());
+  co_return static_cast<int>(parser.get().result_int());
+}
+
 }  // namespace
 
 asio::awaitable<std::string> ladder_connection::open(std::string* detail) {
@@ -240,6 +259,13 @@ asio::awaitable<bool> ladder_connection::exchange(const std::string& body, bool 
                        : co_await exchange_on(*plain_, buffer_, target_, body, stream, keep_alive, s);
   if (!reusable) close();
   co_return reusable;
+}
+
+asio::awaitable<int> ladder_connection::get(const std::string& path, std::string& body) {
+  int status = tls_ ? co_await get_on(*tls_, buffer_, target_, path, body)
+                    : co_await get_on(*plain_, buffer_, target_, path, body);
+  close();
+  co_return status;
 }
 
 }  // namespace laneway::ladder

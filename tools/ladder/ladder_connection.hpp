@@ -30,6 +30,8 @@ class ladder_connection {
   // One POST /v1/chat/completions; fills `s` (status, error class, TTFT, gaps, usage, e2e).
   // keep_alive false sends Connection: close. Returns whether the connection can be reused.
   boost::asio::awaitable<bool> exchange(const std::string& body, bool stream, bool keep_alive, request_sample& s);
+  // GET `path` (at most 1 MiB of body), then closes the connection. Returns the status, 0 on failure.
+  boost::asio::awaitable<int> get(const std::string& path, std::string& body);
 
  private:
   boost::asio::any_io_executor ex_;

@@ -14,6 +14,7 @@
 #include "tools/ladder/digest.hpp"
 #include "tools/ladder/html_report.hpp"
 #include "tools/ladder/mix_file.hpp"
+#include "tools/ladder/server_model.hpp"
 #include "tools/ladder/target_url.hpp"
 #include "tools/ladder/tls_client.hpp"
 
@@ -187,6 +188,7 @@ int prepare_run(const char* command, common_flags& f, run_options& opts, run_rep
   opts.gates = f.gates;
   opts.pids = pids;
   opts.ab_pairs = f.ab_pairs;
+  info.server_model_digest = fetch_server_model_digest(f.target);
   return -1;
 }
 

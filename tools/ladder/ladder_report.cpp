@@ -133,6 +133,7 @@ std::string summary_json(const run_report& rep) {
                       {"max_tokens", info.max_tokens}, {"duration_s", info.duration_s},
                       {"request_timeout_s", info.request_timeout_s}, {"concurrency", info.concurrency},
                       {"model_file", info.model_file}, {"model_sha256", info.model_digest},
+                      {"server_model_digest", info.server_model_digest},
                       {"config_file", info.config_file}, {"config_sha256", info.config_digest}, {"pids", info.pids},
                       {"mix", {{"name", mix.name}, {"version", mix.version}, {"label", mix.label()},
                                {"source", mix.source}, {"sha256", info.mix_digest},

@@ -21,6 +21,7 @@ struct run_info {
   double request_timeout_s = 0;
   std::string concurrency;  // as given, "1,2,4"
   std::string model_file, model_digest;    // --model-file and its SHA-256
+  std::string server_model_digest;         // what GET /v1/models reports, "" when nothing
   std::string config_file, config_digest;  // --config and its SHA-256
   std::string mix_digest;                  // SHA-256 of the mix's TOML text
   std::vector<int> pids;

@@ -1,8 +1,9 @@
 // The ladder's URL and list flags: https with its default port 443 and SNI only for names;
-// comma lists with the flag named in the error.
+// comma lists with the flag named in the error; the model digest a server reports.
 #include <doctest/doctest.h>
 
 #include "tools/ladder/ladder_flags.hpp"
+#include "tools/ladder/server_model.hpp"
 #include "tools/ladder/target_url.hpp"
 
 using namespace laneway::ladder;
@@ -44,5 +45,19 @@ TEST_SUITE("ladder") {
     CHECK_FALSE(parse_int_list("12x", "--pid", 1, 1 << 30, &why));
     CHECK(why == "--pid: '12x' is not a whole number from 1 to 1073741824");
     CHECK_FALSE(parse_int_list("0", "--concurrency", 1, 4096, &why));
+  }
+}
+
+TEST_SUITE("ladder") {
+  TEST_CASE("server model digest: sha256 or digest of the served model in /v1/models, else none") {
+    const char* ollama = R"({"object":"list","data":[{"id":"other","digest":"sha256:1111"},)"
+                         R"({"id":"llama3","object":"model","digest":"sha256:abcd"}]})";
+    CHECK(model_digest_from_models(ollama, "llama3") == "abcd");
+    CHECK(model_digest_from_models(R"({"data":[{"id":"m","sha256":"ff00","digest":"x"}]})", "m") == "ff00");
+    // laneway's worker: an id and a root identity, no file digest.
+    CHECK(model_digest_from_models(R"({"data":[{"id":"stories260K","root":"54a7dfb7e0feee2f"}]})", "stories260K") == "");
+    CHECK(model_digest_from_models(R"({"data":[{"id":"m","digest":"sha256:abcd"}]})", "n") == "");
+    CHECK(model_digest_from_models("not json", "m") == "");
+    CHECK(model_digest_from_models(R"({"data":{"id":"m"}})", "m") == "");
   }
 }
