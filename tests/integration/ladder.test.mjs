@@ -2,7 +2,8 @@
 // rungs with the worker's RSS sampled by pid, the transport A/B, the model/mix digests and the
 // economics; through the gateway with a --mix file (its kinds, per-entry stream, the copy in
 // --out, the config digest); a closed port, where every request is a `connect` error, the error
-// gate fails (exit 1) and the ladder stops at the knee; bad flags and a bad mix file (exit 2).
+// gate fails (exit 1) and the ladder stops at the knee; bad flags and a bad mix file (exit 2);
+// docs/ladder.md and --help name the same flags.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -203,6 +204,17 @@ describe('laneway ladder', () => {
     assert.equal(s.gates.find((g) => g.name === 'gap_p95_s').result, 'SKIP');
     assert.ok(readCsv(path.join(out, 'ladder_requests.csv')).every((x) => x.error_class === 'connect' && x.status === '0'));
     assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /Knee: c=1: error rate 100.0%/);
+  });
+
+  test('docs/ladder.md names only flags that `laneway ladder --help` or `laneway soak --help` list', async () => {
+    const help = (await runLaneway(['ladder', '--help'])).stdout + (await runLaneway(['soak', '--help'])).stdout;
+    const listed = new Set(help.match(/--[a-z][a-z0-9-]*/g));
+    const named = new Set(fs.readFileSync(path.join(SOURCE_DIR, 'docs', 'ladder.md'), 'utf8').match(/--[a-z][a-z0-9-]*/g));
+    assert.ok(named.size > 30, `flags named in the doc: ${named.size}`);
+    for (const flag of named) assert.ok(listed.has(flag), `${flag} is in docs/ladder.md but not in --help`);
+    for (const flag of listed) {
+      if (flag !== '--help') assert.ok(named.has(flag), `${flag} is in --help but not in docs/ladder.md`);
+    }
   });
 
   test('bad flags and a bad mix file exit 2 with a message', async () => {
