@@ -43,13 +43,14 @@ asio::awaitable<void> sweep_pools(runtime& state, std::size_t thread, const std:
 
 // The listener's certificate after an accepted config reload: new handshakes use the files as
 // they are now; a bad file keeps the loaded certificate (validate() rejects bad files before,
-// so this only fails when one changed in between).
-void reload_listener(http::tls_listener& listener, const gateway_config& old, const gateway_config& now,
-                        gateway_metrics& metrics) {
-  if (!now.tls.enabled || now.tls.listen.host != old.tls.listen.host || now.tls.listen.port != old.tls.listen.port)
+// so this only fails when one changed in between). `listener` is null without [tls] at start.
+void reload_listener(http::tls_listener* listener, const gateway_config& old, const gateway_config& now,
+                     gateway_metrics& metrics) {
+  const bool moved = now.tls.listen.host != old.tls.listen.host || now.tls.listen.port != old.tls.listen.port;
+  if (now.tls.enabled != old.tls.enabled || (now.tls.enabled && moved))
     http::log_event(http::log_level::warn, "config reload: adding, removing or moving the [tls] listener takes effect at restart");
-  if (!now.tls.enabled) return;
-  if (auto facts = http::reload_certificate(listener, now.tls, "client", "config reload"))
+  if (!listener || !now.tls.enabled) return;
+  if (auto facts = http::reload_certificate(*listener, now.tls, "client", "config reload"))
     metrics.tls_certificate(facts->sha256, facts->subject_cn, facts->not_after);
 }
 
@@ -65,7 +66,7 @@ asio::awaitable<void> reload_on_sighup(asio::signal_set& signals, runtime& state
     }
     http::log_event(http::log_level::info, "reloading the config", {{"signal", sig}});
     auto before = state.current()->config;
-    if (state.reload() && listener) reload_listener(*listener, *before, *state.current()->config, metrics);
+    if (state.reload()) reload_listener(listener, *before, *state.current()->config, metrics);
   }
 }
 

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runCommand, startGateway, startWorker,
+  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runCommand, runLaneway, startGateway, startWorker,
   TEST_DIR, waitFor, writeTempFile,
 } from './harness.mjs';
 import { curl, fingerprint, hexOf, httpsRequest, makeCertificates, portOf } from './tls_support.mjs';
@@ -174,6 +174,29 @@ describe('gateway → TLS → laneway workers', () => {
       path: '/health', ca, cert: fs.readFileSync(cert('client.pem')), key: fs.readFileSync(cert('client.key')),
     });
     assert.equal(ok.status, 200);
+  });
+});
+
+describe('worker [tls] at start', () => {
+  test('a bad file stops the worker before it serves, naming the key and the file', async () => {
+    const cert = await makeCertificates();
+    const garbage = writeTempFile('garbage.pem', 'not a certificate\n');
+    const cases = [
+      { tls: { cert_file: cert('missing.pem'), key_file: cert('server.key') }, want: /tls\.cert_file: cannot read .*missing\.pem/ },
+      { tls: { cert_file: cert('server.pem'), key_file: garbage }, want: /tls\.key_file: .*garbage\.pem.* is not an unencrypted PEM private key/ },
+      { tls: { cert_file: cert('server.pem'), key_file: cert('self.key') }, want: /tls\.key_file: the key in .* does not match/ },
+      { tls: { cert_file: cert('server.pem'), key_file: cert('server.key'), client_ca_file: garbage },
+        want: /tls\.client_ca_file: .*garbage\.pem.* holds no PEM CA certificate/ },
+      { tls: { cert_file: cert('server.pem'), key_file: cert('server.key'), client_certs: 'sometimes' },
+        want: /tls\.client_certs: must be one of off, optional, required/ },
+    ];
+    for (const c of cases) {
+      const file = writeTempFile('worker.toml', tomlTable('[tls]', { listen: '127.0.0.1:0', ...c.tls }));
+      const r = await runLaneway(['worker', '-c', file, '--port', '0', '--threads', '1'], { timeoutMs: 20000 });
+      assert.notEqual(r.code, 0, `the worker refuses to start: ${c.want}`);
+      assert.match(r.stderr, c.want);
+      assert.ok(!r.stderr.includes('"msg":"listening"'), 'it never listened');
+    }
   });
 });
 
