@@ -1,4 +1,4 @@
-// `laneway kv -m FILE [-m FILE ...] [--ctx 4096,32768] [--seqs 1,4,16] [--kv-type f16,f32]
+// `laneway kv -m FILE [-m FILE ...] [--ctx 4096,32768 (default: trained context)] [--seqs 1,4,16] [--kv-type f16,f32]
 // [--memory 16GiB] [--reserve SIZE] [--overhead SIZE] [--block-size 16]
 // [--format text|md|html|json]`: the KV sheet of kv_sheet.hpp. Without --memory the machine's own
 // memory is used; without --reserve the OS default. Exit 0 when every row fits (or no memory is
@@ -17,10 +17,11 @@ namespace laneway::worker {
 namespace {
 
 // The worker process beside its weights, KV pool and forward scratch: code, the tokenizer's
-// tables, HTTP and scheduler threads' stacks, buffers. Measured as the RSS of a worker serving
-// the bundled 260K model with a 1MiB KV pool (about 20MiB on Linux x86-64), with headroom for
-// larger vocabularies and busy HTTP buffers.
-constexpr const char* default_overhead = "64MiB";
+// tables, HTTP and scheduler threads' stacks, buffers, the GPU loader and driver it probes.
+// Measured as the RSS of a worker serving the bundled 260K model with a 1MiB KV pool: about
+// 60MiB on Linux x86-64 (Vulkan loader and lavapipe probed); doubled as headroom for larger
+// vocabularies and busy HTTP buffers.
+constexpr const char* default_overhead = "128MiB";
 
 std::optional<uint64_t> size_flag(const std::string& flag, const std::string& text) {
   std::string why;
@@ -40,7 +41,7 @@ int kv_command(int argc, char** argv) {
   kv_sheet_input in;
   bool json = false;
   app.add_option("-m,--model", paths, "GGUF model file (repeatable: one page per model)")->required();
-  app.add_option("--ctx", in.ctxs, "tokens per sequence, prompt + completion (comma list, default 4096)")
+  app.add_option("--ctx", in.ctxs, "tokens per sequence, prompt + completion (comma list; default: the model's trained context)")
       ->delimiter(',')
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   app.add_option("--seqs", in.seqs, "sequences held at once (comma list, default 1)")
@@ -52,7 +53,7 @@ int kv_command(int argc, char** argv) {
   app.add_option("--block-size", in.block_size, "KV block size in tokens (default 16)")->check(CLI::Range(1, 1024));
   app.add_option("--memory", memory, "machine memory, e.g. 16GiB (default: this machine's)");
   app.add_option("--reserve", reserve, "memory left to the OS and other programs (default: macOS max(6GiB, 25%), Linux 4GiB)");
-  app.add_option("--overhead", overhead, "the worker process beside weights, KV and scratch (default 64MiB)");
+  app.add_option("--overhead", overhead, "the worker process beside weights, KV and scratch (default 128MiB)");
   app.add_option("--format", format, "text | md | html | json (default text)")->check(CLI::IsMember({"text", "md", "html", "json"}));
   app.add_flag("--json", json, "the same as --format json");
   if (auto code = engine::parse_command_line(app, argc, argv, 2)) return *code;

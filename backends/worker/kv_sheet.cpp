@@ -53,8 +53,10 @@ kv_sheet_model plan_sheet_model(const engine::model& m, const std::string& file,
   kv_sheet_model out;
   out.file = file;
   out.file_bytes = m.file().bytes().size();
+  const int64_t trained = m.hparams().n_ctx_train;
+  const std::vector<int64_t> ctxs = !in.ctxs.empty() ? in.ctxs : std::vector<int64_t>{trained > 0 ? trained : 4096};
   for (auto type : in.kv_types) {
-    for (auto ctx : in.ctxs) {
+    for (auto ctx : ctxs) {
       for (auto seqs : in.seqs) {
         engine::kv_plan_input pi;
         pi.ctx = ctx;

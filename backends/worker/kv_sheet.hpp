@@ -20,7 +20,7 @@ enum class kv_verdict { fits, tight, no, unknown };
 std::string_view to_string(kv_verdict v);
 
 struct kv_sheet_input {
-  std::vector<int64_t> ctxs{4096};
+  std::vector<int64_t> ctxs;          // empty: each model's trained context (4096 if it has none)
   std::vector<int64_t> seqs{1};
   std::vector<cpu::dtype> kv_types{cpu::dtype::f16};
   int64_t block_size = 16;

@@ -47,6 +47,14 @@ page model_page(const kv_sheet_model& m) {
              {"KV heads x head dim", std::to_string(f.n_head_kv) + " x " + std::to_string(f.head_dim)},
              {"trained context", std::to_string(f.n_ctx_train) + " tokens"},
              {"weights", size(f.weight_bytes)}};
+  // A context past the trained one is KV the worker never holds: its max_model_len defaults to
+  // the model's context_length.
+  const bool past_trained = f.n_ctx_train > 0 && std::any_of(m.rows.begin(), m.rows.end(), [&](const kv_sheet_row& r) {
+    return r.plan.in.ctx > f.n_ctx_train;
+  });
+  if (past_trained)
+    p.facts.push_back({"note", "rows with a context above " + std::to_string(f.n_ctx_train) +
+                                   " exceed the trained context; the worker serves at most that by default"});
   p.table.push_back({"KV type", "context", "seqs", "KV/token", "KV cache", "overhead", "weights + KV + overhead",
                      "margin", "verdict", "max seqs at this context"});
   for (const auto& r : m.rows) {
