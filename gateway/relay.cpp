@@ -319,7 +319,18 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     if (ctx.on_head) ctx.on_head();
     target.metrics().ttfb_seconds->Observe(stats.ttfb_ms / 1000.0);
     stats.status = p.get().result_int();
-    if (stats.status >= 500) target.on_traffic(true);  // any other head counts once its body is in
+    // The node's outcome for its circuit: a 5xx fails now. A stream's head counts as a success at
+    // once (a half-open trial must not wait for a long stream to end) and a failure later counts
+    // too; a plain answer counts once its body is in, so a 200 with a broken body is a failure.
+    enum class counted { nothing, success, failure } outcome = counted::nothing;
+    auto count_outcome = [&](bool failure) {
+      if (outcome == counted::failure || (outcome == counted::success && !failure)) return;
+      target.on_traffic(failure);
+      outcome = failure ? counted::failure : counted::success;
+    };
+    const bool events = is_event_stream(p);
+    if (stats.status >= 500) count_outcome(true);
+    else if (events) count_outcome(false);
     if (stats.status >= 500 && ctx.may_retry) {
       watch.stop();
       pool.discard(std::move(conn), "retry_5xx");
@@ -333,14 +344,14 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
       watch.stop();
       pool.discard(std::move(conn), "error");
       ctx.metrics.upstream_error(target.name(), err.code());
-      if (stats.status < 500) target.on_traffic(true);
+      count_outcome(true);
       return attempt_result{attempt_end::failed, std::move(err), false};
     };
     auto client_left = [&] {
       watch.stop();
       ex.keep_alive = false;
       pool.discard(std::move(conn), "client_disconnect");
-      if (stats.status < 500) target.on_traffic(false);  // the node was answering
+      count_outcome(false);  // the node was answering
       return attempt_result{attempt_end::relayed, std::nullopt, true};
     };
 
@@ -348,7 +359,6 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     client_response res;
     prepare_client_header(p, res, ex);
     client_serializer sr{res};
-    const bool events = is_event_stream(p);
     std::string held;  // body bytes read from the node, not yet sent
     if (!events && p.content_length().value_or(0) <= max_buffered_answer) {
       auto rec = co_await read_answer(*conn, p, held, ctx.config.stream_idle_timeout, max_buffered_answer);
@@ -369,7 +379,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
         if (wec) co_return client_left();
         stats.bytes_out = held.size();
         stats.chunks = 1;
-        if (stats.status < 500) target.on_traffic(false);
+        count_outcome(false);
         pool.release(std::move(conn), p.keep_alive());
         if (!res.keep_alive()) ex.keep_alive = false;
         co_return attempt_result{attempt_end::relayed, std::nullopt, false};
@@ -391,7 +401,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     if (!result.client_gone) result.err = end.err;
     ex.stream.expires_never();
     if (result.client_gone) co_return client_left();
-    if (stats.status < 500) target.on_traffic(result.err.has_value());
+    count_outcome(result.err.has_value());
     if (result.err) {
       ctx.metrics.upstream_error(target.name(), result.err->code());
       pool.discard(std::move(conn), "error");
