@@ -10,7 +10,7 @@ after(cleanupAll);
 
 const MODEL = 'stories260K';
 // Long enough that every stream is still running when the worker dies (ignore_eos: no early stop).
-const LONG = { model: MODEL, prompt: 'Once upon a time', max_tokens: 1500, ignore_eos: true, temperature: 0, stream: true,
+const LONG = { model: MODEL, prompt: 'Once upon a time', max_tokens: 2000, ignore_eos: true, temperature: 0, stream: true,
   stream_options: { include_usage: true } };
 const SHORT = { model: MODEL, messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: 8, temperature: 0 };
 
