@@ -23,11 +23,14 @@ namespace {
 // vocabularies and busy HTTP buffers.
 constexpr const char* default_overhead = "128MiB";
 
-std::optional<uint64_t> size_flag(const std::string& flag, const std::string& text) {
+// A size flag into `out`, its name into `source`; false after printing why it is not a size.
+bool size_flag(const char* flag, const std::string& text, uint64_t& out, std::string* source = nullptr) {
   std::string why;
   auto v = http::parse_byte_size(text, &why);
-  if (!v) std::fprintf(stderr, "laneway kv: %s: %s\n", flag.c_str(), why.c_str());
-  return v;
+  if (!v) return std::fprintf(stderr, "laneway kv: %s: %s\n", flag, why.c_str()), false;
+  out = *v;
+  if (source) *source = flag;
+  return true;
 }
 
 }  // namespace
@@ -60,10 +63,7 @@ int kv_command(int argc, char** argv) {
   if (json) format = "json";
 
   if (!memory.empty()) {
-    auto m = size_flag("--memory", memory);
-    if (!m) return 2;
-    in.memory = *m;
-    in.memory_source = "--memory";
+    if (!size_flag("--memory", memory, in.memory, &in.memory_source)) return 2;
   } else {
     in.memory = engine::machine_memory_bytes();
 #if defined(__APPLE__)
@@ -73,16 +73,11 @@ int kv_command(int argc, char** argv) {
 #endif
   }
   if (!reserve.empty()) {
-    auto r = size_flag("--reserve", reserve);
-    if (!r) return 2;
-    in.reserve = *r;
-    in.reserve_source = "--reserve";
+    if (!size_flag("--reserve", reserve, in.reserve, &in.reserve_source)) return 2;
   } else {
     in.reserve = default_os_reserve(in.memory, &in.reserve_source);
   }
-  auto o = size_flag("--overhead", overhead);
-  if (!o) return 2;
-  in.runtime = *o;
+  if (!size_flag("--overhead", overhead, in.runtime)) return 2;
   in.kv_types.clear();
   for (const auto& t : kv_types) in.kv_types.push_back(t == "f32" ? cpu::dtype::f32 : cpu::dtype::f16);
   in.version = LANEWAY_VERSION;
