@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <memory>
 
 #include "backends/engine/gguf.hpp"
 #include "backends/engine/unicode.hpp"
@@ -122,7 +123,10 @@ void load_specials(const gguf_file& f, vocab& v) {
 }
 
 uint64_t fingerprint_of(const gguf_file& f, const vocab& v) {
-  XXH3_state_t* st = XXH3_createState();
+  // Owned: get_string_array below throws on a merges key of another type (found by fuzz_gguf).
+  std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> state(XXH3_createState(), XXH3_freeState);
+  if (!state) throw std::bad_alloc();
+  XXH3_state_t* st = state.get();
   XXH3_64bits_reset(st);
   const auto add = [&](std::string_view s) {
     XXH3_64bits_update(st, s.data(), s.size());
@@ -139,9 +143,7 @@ uint64_t fingerprint_of(const gguf_file& f, const vocab& v) {
   if (f.has("tokenizer.ggml.merges")) {
     for (const auto m : f.get_string_array("tokenizer.ggml.merges")) add(m);
   }
-  const uint64_t h = XXH3_64bits_digest(st);
-  XXH3_freeState(st);
-  return h;
+  return XXH3_64bits_digest(st);
 }
 
 }  // namespace
