@@ -1,4 +1,5 @@
-// `laneway bench`: llama-bench-style throughput of the CPU forward pass on a model file.
+// `laneway bench`: llama-bench-style throughput of a forward backend (--backend, default the CPU)
+// on a model file.
 //   pp N: one sequence, an N-token prompt in chunks of --ubatch tokens, tokens/s of the prefill.
 //   tg N at batch B: B sequences decode N tokens together (one token each per step, from an empty
 //   context, as llama-bench's tg), aggregate tokens/s = B * N / time.
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/cpu/matmul.hpp"
+#include "backends/engine/backend_registry.hpp"
 #include "backends/engine/commands.hpp"
 #include "backends/engine/cli_args.hpp"
 #include "backends/engine/forward.hpp"
@@ -37,9 +39,10 @@ int32_t token_at(int64_t i, int64_t n_vocab) {
   return static_cast<int32_t>(s % static_cast<uint64_t>(n_vocab));
 }
 
-double time_pp(const model& m, int n_prompt, int ubatch, int n_threads) {
+double time_pp(const model& m, const backend_choice& be, int n_prompt, int ubatch, int n_threads) {
   contiguous_kv_cache cache(kv_layout_for(m), 1, n_prompt);
-  cpu_forward fwd(m, cache, n_threads);
+  const auto backend = create_backend(be, m, cache, n_threads);
+  forward_backend& fwd = *backend;
   batch b;
   b.add(token_at(0, m.hparams().n_vocab), 0, 0, true);
   fwd.decode(b);  // warm-up (also sizes the scratch)
@@ -53,9 +56,10 @@ double time_pp(const model& m, int n_prompt, int ubatch, int n_threads) {
   return n_prompt / std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-double time_tg(const model& m, int n_gen, int n_batch, int n_threads) {
+double time_tg(const model& m, const backend_choice& be, int n_gen, int n_batch, int n_threads) {
   contiguous_kv_cache cache(kv_layout_for(m), n_batch, n_gen);
-  cpu_forward fwd(m, cache, n_threads);
+  const auto backend = create_backend(be, m, cache, n_threads);
+  forward_backend& fwd = *backend;
   batch b;
   for (int s = 0; s < n_batch; ++s) b.add(token_at(s, m.hparams().n_vocab), 0, s, true);
   fwd.decode(b);  // warm-up: position 0, rewritten below
@@ -93,8 +97,8 @@ std::vector<int> parse_batches(const std::string& list) {
 }  // namespace
 
 int bench_command(int argc, char** argv) {
-  CLI::App app{"Prefill and decode throughput of the CPU forward pass (llama-bench pp/tg)", "laneway bench"};
-  std::string model_path, batches = "1,2,4,8";
+  CLI::App app{"Prefill and decode throughput of a forward backend (llama-bench pp/tg)", "laneway bench"};
+  std::string model_path, batches = "1,2,4,8", backend_name = "cpu";
   int n_threads = 0, n_prompt = 512, n_gen = 128, ubatch = 512;
   bool json = false;
   app.add_option("-m,--model", model_path, "GGUF model file")->required();
@@ -103,10 +107,13 @@ int bench_command(int argc, char** argv) {
   app.add_option("-n,--n-gen", n_gen, "generated tokens per sequence for tg (0 = skip)")->check(CLI::Range(0, 1 << 16));
   app.add_option("-b,--batch", batches, "decode batch sizes, comma separated");
   app.add_option("-u,--ubatch", ubatch, "prefill chunk size")->check(CLI::Range(1, 1 << 16));
+  app.add_option("--backend", backend_name, "cpu | vulkan | metal | auto (default cpu)");
   app.add_flag("--json", json, "one JSON object per row");
   if (auto exit_code = parse_command_line(app, argc, argv, 1)) return *exit_code;
   try {
     const auto batch_sizes = parse_batches(batches);
+    const backend_choice be = choose_backend(backend_name);
+    if (!be.note.empty()) std::fprintf(stderr, "laneway bench: %s\n", be.note.c_str());
     const model m = model::open(model_path);
     const auto& hp = m.hparams();
     cpu::thread_pool probe(n_threads);
@@ -116,22 +123,23 @@ int bench_command(int argc, char** argv) {
                   std::string(to_string(hp.arch)).c_str(), static_cast<long long>(hp.n_layer),
                   static_cast<long long>(hp.n_embd), cpu::traits(m.main_type()).name, m.weight_bytes() / 1048576.0,
                   cpu::isa_name(cpu::active_isa()));
+      std::printf("backend: %s on %s\n", be.name.c_str(), be.device.c_str());
       std::printf("| %-8s | %7s | %5s | %12s |\n", "test", "threads", "batch", "tokens/s");
       std::printf("|----------|---------|-------|--------------|\n");
     }
     auto report = [&](const bench_row& r) {
       if (json) {
         nlohmann::json j = {{"test", r.test}, {"batch", r.batch}, {"tokens_per_s", r.tokens_per_s},
-                            {"threads", threads}, {"model", model_path}};
+                            {"threads", threads}, {"model", model_path}, {"backend", be.name}, {"device", be.device}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("| %-8s | %7d | %5d | %12.2f |\n", r.test.c_str(), threads, r.batch, r.tokens_per_s);
       }
       std::fflush(stdout);
     };
-    if (n_prompt > 0) report({"pp" + std::to_string(n_prompt), 1, time_pp(m, n_prompt, ubatch, threads)});
+    if (n_prompt > 0) report({"pp" + std::to_string(n_prompt), 1, time_pp(m, be, n_prompt, ubatch, threads)});
     if (n_gen > 0) {
-      for (int bs : batch_sizes) report({"tg" + std::to_string(n_gen), bs, time_tg(m, n_gen, bs, threads)});
+      for (int bs : batch_sizes) report({"tg" + std::to_string(n_gen), bs, time_tg(m, be, n_gen, bs, threads)});
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "laneway bench: %s\n", e.what());

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "backends/cpu/quant_types.hpp"
+#include "backends/engine/backend_registry.hpp"
 #include "backends/engine/kv_events.hpp"
 #include "backends/engine/sampler.hpp"
 
@@ -51,7 +52,8 @@ struct scheduler_config {
   int32_t max_waiting = 256;          // bounded submission queue; submit() refuses beyond it
   int32_t channel_capacity = 64;      // tokens a stream may hold before its sequence pauses
   bool prefix_caching = true;
-  int threads = 0;                    // forward pass threads; <= 0: all cores
+  int threads = 0;                    // forward pass threads; <= 0: all cores (CPU backend)
+  backend_choice backend;             // the compute backend (choose_backend); default the CPU
   uint64_t hash_seed = 0;             // block-hash seed (block_hash.hpp); the tokenizer fingerprint
 };
 
@@ -197,6 +199,7 @@ class scheduler {
   int32_t max_model_len() const { return max_model_len_; }
   kv_event_feed& kv_events() { return *events_; }
   std::string_view backend_name() const;
+  const std::string& backend_device() const { return cfg_.backend.device; }
 
   // Stops accepting; lets queued and running requests finish (or cancels them when `cancel`), then
   // joins the thread. Blocks until then; safe to call more than once.

@@ -20,7 +20,7 @@ scheduler_core::scheduler_core(const model& m, const scheduler_config& cfg, int6
       events_(events),
       cache_(kv_layout_for(m, cfg.kv_type), n_blocks, cfg.block_size, cfg.max_seqs, max_model_len, cfg.hash_seed,
              &events),
-      forward_(std::make_unique<cpu_forward>(m, cache_, cfg.threads)) {
+      forward_(create_backend(cfg.backend, m, cache_, cfg.threads)) {
   for (const int32_t t : eog) {
     if (t >= 0 && t < n_vocab_) is_eog_[static_cast<std::size_t>(t)] = 1;
   }

@@ -56,6 +56,9 @@ engine::scheduler_config scheduler_config_for(const worker_config& c, const engi
   s.prefix_caching = c.prefix_caching;
   s.threads = c.threads;
   s.hash_seed = tok.fingerprint();
+  s.backend = engine::choose_backend(c.backend);
+  // The one line that says a GPU was asked for (or looked for) and the CPU serves instead.
+  if (!s.backend.note.empty()) http::log_event_always(http::log_level::warn, "backend", {{"message", s.backend.note}});
   return s;
 }
 
@@ -118,6 +121,7 @@ int run_worker(const worker_config& c) {
   http::io_pool io(static_cast<std::size_t>(c.io_threads));  // before the scheduler: outlives its notifies
   engine::scheduler sched(m, scheduler_config_for(c, tok));
   worker_metrics metrics(name);
+  metrics.set_backend(sched.backend_name(), sched.backend_device());
   worker_state state{c, m, tok, tmpl, sched, metrics, name, hex64(model_fingerprint(m.file())), make_tokenizer_gguf(m.file()),
                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()};
   worker_api api(state);
@@ -147,6 +151,7 @@ int run_worker(const worker_config& c) {
                           {"arch", std::string(engine::to_string(m.hparams().arch))},
                           {"weights", std::string(cpu::traits(m.main_type()).name)},
                           {"backend", std::string(sched.backend_name())},
+                          {"device", sched.backend_device()},
                           {"threads", c.threads},
                           {"chat_template", std::string(tmpl.name())},
                           {"io_threads", io.size()},

@@ -141,6 +141,7 @@ asio::awaitable<void> worker_api::load(http::exchange& ex) {
   json j = {{"model", w_.model_name},
             {"model_fingerprint", w_.model_fingerprint},
             {"backend", std::string(w_.sched.backend_name())},
+            {"backend_device", w_.sched.backend_device()},
             {"running", l.running},
             {"waiting", l.waiting},
             {"max_seqs", l.max_seqs},

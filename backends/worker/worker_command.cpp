@@ -14,7 +14,7 @@ namespace laneway::worker {
 int worker_command(int argc, char** argv) {
   CLI::App app{"Serve a GGUF model over the OpenAI API: continuous batching, paged KV cache with prefix caching.",
                "laneway worker"};
-  std::string config_path, model, host, name, tmpl, kv_memory, kv_type, log_level;
+  std::string config_path, model, host, name, tmpl, kv_memory, kv_type, log_level, backend;
   int port = -1, threads = -1, io_threads = 0, block_size = 0, max_seqs = 0, max_model_len = -1, step_tokens = 0;
   int64_t kv_blocks = -1;
   bool check = false, no_prefix_caching = false, print_keys = false;
@@ -24,6 +24,7 @@ int worker_command(int argc, char** argv) {
   app.add_option("--host", host, "listen address (default 127.0.0.1)");
   app.add_option("--port", port, "listen port; 0 picks a free one (default 8081)")->check(CLI::Range(0, 65535));
   app.add_option("--threads,-t", threads, "forward-pass threads; 0 = all cores")->check(CLI::Range(0, 1024));
+  app.add_option("--backend", backend, "auto | cpu | vulkan | metal (default auto: a GPU if present, else the CPU)");
   app.add_option("--io-threads", io_threads, "HTTP I/O threads (default 2)")->check(CLI::Range(1, 256));
   app.add_option("--kv-memory", kv_memory, "KV pool size, e.g. 2GiB (default 1GiB)");
   app.add_option("--kv-blocks", kv_blocks, "KV pool size in blocks (overrides --kv-memory)")->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
@@ -68,6 +69,7 @@ int worker_command(int argc, char** argv) {
     if (port >= 0) c.port = static_cast<uint16_t>(port);
     if (threads >= 0) c.threads = threads;
     if (io_threads > 0) c.io_threads = io_threads;
+    if (!backend.empty()) c.backend = backend;
     if (!kv_memory.empty()) {
       std::string why;
       auto b = http::parse_byte_size(kv_memory, &why);

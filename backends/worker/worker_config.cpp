@@ -43,6 +43,7 @@ void read_model(table_reader r, worker_config& c) {
 
 void read_engine(table_reader r, worker_config& c) {
   r.integer("threads", 0, 1024, c.threads);
+  r.string("backend", c.backend);
   r.integer("block_size", 1, 1024, c.block_size);
   r.byte_size("kv_memory", 1 << 16, 1ull << 44, c.kv_memory);
   r.integer("kv_blocks", 0, 1LL << 32, c.kv_blocks);
@@ -98,6 +99,8 @@ worker_config load_worker_config(const std::string& path) {
 void validate(const worker_config& c, const std::string& source) {
   auto fail = [&](const std::string& key, const std::string& why) { throw config_error(source + ": " + key + ": " + why); };
   if (c.kv_type != "f16" && c.kv_type != "f32") fail("engine.kv_type", "must be \"f16\" or \"f32\" (got \"" + c.kv_type + "\")");
+  if (c.backend != "auto" && c.backend != "cpu" && c.backend != "vulkan" && c.backend != "metal")
+    fail("engine.backend", "must be one of auto, cpu, vulkan, metal (got \"" + c.backend + "\")");
   if (!c.chat_template.empty() && c.chat_template != "chatml" && c.chat_template != "llama3" && c.chat_template != "plain")
     fail("model.chat_template", "must be one of chatml, llama3, plain (got \"" + c.chat_template + "\")");
   http::log_level level;

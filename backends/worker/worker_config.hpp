@@ -37,6 +37,7 @@ struct worker_config {
   int max_model_len = 0;                 // 0: the model's context_length (capped by the pool)
   // [engine]
   int threads = 0;                       // forward-pass threads; 0: all cores
+  std::string backend = "auto";          // auto | cpu | vulkan | metal (backend_registry.hpp)
   int block_size = 16;
   uint64_t kv_memory = 1ull << 30;       // KV pool bytes (used when kv_blocks == 0)
   int64_t kv_blocks = 0;

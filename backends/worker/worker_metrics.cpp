@@ -60,6 +60,15 @@ worker_metrics::worker_metrics(std::string model_name)
 
 worker_metrics::~worker_metrics() = default;
 
+void worker_metrics::set_backend(std::string_view backend, std::string_view device) {
+  prometheus::BuildGauge()
+      .Name("laneway_worker_backend_info")
+      .Help("The compute backend and device serving the model (value 1)")
+      .Register(*registry_)
+      .Add({{"model_name", model_}, {"backend", std::string(backend)}, {"device", std::string(device)}})
+      .Set(1);
+}
+
 void worker_metrics::request_finished(const engine::finish_info& f) {
   const char* reason = engine::to_string(f.reason);
   success_->Add({{"model_name", model_}, {"finished_reason", reason}}).Increment();

@@ -29,6 +29,8 @@ class worker_metrics {
   void request_finished(const engine::finish_info& f);
   void inter_token(double seconds);
   void http_answer(std::string_view route, unsigned status);
+  // laneway_worker_backend_info{backend, device} 1: which compute backend and device serve.
+  void set_backend(std::string_view backend, std::string_view device);
 
   // Prometheus text; gauges and engine counters are refreshed from `s` first.
   std::string serialize(const engine::scheduler& s);

@@ -13,6 +13,13 @@ import {
 
 after(cleanupAll);
 
+// LANEWAY_TEST_BACKEND=vulkan (ctest integration.worker_vulkan) runs every case on that backend;
+// the first case checks /load says so, so a silent fall-back to the CPU fails the run.
+const BACKEND = process.env.LANEWAY_TEST_BACKEND ?? '';
+function startOn(opts = {}) {
+  return startWorker({ ...opts, args: [...(BACKEND ? ['--backend', BACKEND] : []), ...(opts.args ?? [])] });
+}
+
 const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. ';
 const LONG_SYSTEM = STORY.repeat(12); // ~300 tokens: many full 16-token blocks
 
@@ -36,7 +43,7 @@ async function waitIdle(w, what) {
 describe('worker: OpenAI routes', () => {
   let w;
   before(async () => {
-    w = await startWorker({ args: ['--kv-memory', '32MiB'] });
+    w = await startOn({ args: ['--kv-memory', '32MiB'] });
   });
 
   test('GET /v1/models, /health, /load', async () => {
@@ -53,6 +60,9 @@ describe('worker: OpenAI routes', () => {
     }
     assert.equal(l.block_size, 16);
     assert.match(l.hash_seed, /^[0-9a-f]{16}$/);
+    if (BACKEND) assert.equal(l.backend, BACKEND);
+    else assert.ok(['cpu', 'vulkan', 'metal'].includes(l.backend), `/load backend ${l.backend}`);
+    assert.ok(l.backend_device, '/load names the device');
   });
 
   test('non-streaming chat completion with usage, request id in the log', async () => {
@@ -181,7 +191,7 @@ describe('worker: OpenAI routes', () => {
 describe('worker: batching and the KV cache', () => {
   let w;
   before(async () => {
-    w = await startWorker({ args: ['--kv-memory', '32MiB', '--max-seqs', '8'] });
+    w = await startOn({ args: ['--kv-memory', '32MiB', '--max-seqs', '8'] });
   });
 
   test('concurrent greedy requests give the same text as the same requests alone', async () => {
@@ -276,7 +286,7 @@ describe('worker: batching and the KV cache', () => {
 describe('worker: a tiny KV pool', () => {
   test('preemption under block pressure: no request fails and outputs equal the solo runs', async () => {
     // 40 blocks of 16 = 640 tokens for 4 requests of ~6 prompt + 230 generated tokens (15 blocks) each.
-    const w = await startWorker({ args: ['--kv-blocks', '40', '--max-seqs', '4', '--no-prefix-caching'] });
+    const w = await startOn({ args: ['--kv-blocks', '40', '--max-seqs', '4', '--no-prefix-caching'] });
     const prompts = ['Tell me a story', 'The dog ran', 'Lily and Ben went to the park', 'A big red ball'];
     const body = (p) => ({ prompt: p, max_tokens: 230, temperature: 0, ignore_eos: true });
     const solo = [];
@@ -303,7 +313,7 @@ describe('worker: limits from a config file', () => {
       '[server]', 'request_timeout = "400ms"', 'shutdown_grace = "5s"',
       '[engine]', 'max_seqs = 1', 'max_waiting = 1', 'step_tokens = 16', 'kv_memory = "16MiB"', '',
     ].join('\n'));
-    w = await startWorker({ args: ['-c', file] });
+    w = await startOn({ args: ['-c', file] });
   });
 
   test('a full waiting queue answers 429 overloaded, the others finish', async () => {
@@ -342,7 +352,7 @@ describe('worker: limits from a config file', () => {
 
 describe('worker: completions errors name the prompt', () => {
   test('context_length_exceeded on /v1/completions names prompt', async () => {
-    const w = await startWorker({ args: ['--kv-memory', '16MiB'] });
+    const w = await startOn({ args: ['--kv-memory', '16MiB'] });
     const r = await request(`${w.url}/v1/completions`, { json: { prompt: 'Once', max_tokens: 5000 } });
     assert.equal(r.status, 400);
     const e = errorOf(r);

@@ -13,6 +13,9 @@
 #ifdef LANEWAY_HAVE_WORKER
 #include "backends/worker/commands.hpp"
 #endif
+#ifdef LANEWAY_HAVE_VULKAN
+#include "backends/vulkan/vulkan_backend.hpp"
+#endif
 
 namespace {
 
@@ -56,6 +59,10 @@ const subcommand* find(std::string_view name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The GPU hosts this binary was built with join the engine's backend registry (worker, bench).
+#ifdef LANEWAY_HAVE_VULKAN
+  laneway::vulkan::register_backend();
+#endif
   if (argc < 2) {
     print_help();
     return 2;

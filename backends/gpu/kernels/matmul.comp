@@ -43,7 +43,7 @@ void main() {
   for (uint s = WG / 2u; s > 0u; s >>= 1) {
     barrier();
     if (lid < s) {
-      for (uint t = 0u; t < TILE; ++t) red[t][lid] += red[t][lid + s];
+      for (uint t = 0u; t < nt; ++t) red[t][lid] += red[t][lid + s];
     }
   }
   barrier();
