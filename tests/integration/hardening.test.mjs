@@ -121,7 +121,7 @@ before(async () => {
     name: 'worker',
     port: w.port,
     logs: () => w.logs,
-    rejected: () => w.metric('laneway_worker_http_requests_total', { route: 'other', status: '503' }),
+    rejected: () => w.metric('laneway_worker_http_requests_total', { route: 'other', code: '503' }),
   });
 });
 

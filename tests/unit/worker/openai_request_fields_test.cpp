@@ -30,7 +30,6 @@ const field_row shared_fields[] = {
     {"repetition_penalty", "1.1", R"("1.1")", "11"},
     {"seed", "7", "1.5", nullptr},
     {"max_tokens", "8", R"("8")", "0"},
-    {"max_completion_tokens", "8", "8.5", "2147483648"},
     {"stop", R"(["\n"])", "5", nullptr},
     {"stop_token_ids", "[2]", R"("2")", "[-1]"},
     {"ignore_eos", "true", "1", nullptr},
@@ -39,6 +38,7 @@ const field_row shared_fields[] = {
     {"logit_bias", "{}", "[]", nullptr},
 };
 const field_row chat_fields[] = {
+    {"max_completion_tokens", "8", "8.5", "2147483648"},  // chat only (completions: unrecognized)
     {"logprobs", "false", "1", nullptr},
     {"top_logprobs", "0", R"("3")", "21"},
     {"response_format", R"({"type":"text"})", R"("json")", nullptr},
@@ -59,12 +59,14 @@ void check_fields(const field_row* rows, std::size_t n, const char* base, bool c
   auto parse = [chat](const std::string& body) { return chat ? parse_chat_request(body) : parse_completion_request(body); };
   for (std::size_t i = 0; i < n; ++i) {
     const field_row& r = rows[i];
-    CAPTURE(r.field);
+    const std::string field = r.field;
+    CAPTURE(field);
     CHECK(parse(with(base, r.field, r.good)).ok());
     CHECK(parse(with(base, r.field, "null")).ok());
     for (const char* bad : {r.wrong_type, r.out_of_range}) {
       if (!bad) continue;
-      CAPTURE(bad);
+      const std::string value = bad;
+      CAPTURE(value);
       auto got = parse(with(base, r.field, bad));
       REQUIRE_FALSE(got.ok());
       CHECK(got.err().status() == 400);
