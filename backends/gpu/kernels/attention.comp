@@ -4,10 +4,10 @@
 // sees positions [0, n_seen[t]) of its sequence; the pool row of position i is io[tab[t] + i]
 // (the sequence's page table, resolved by the host; one pool buffer per layer). Grouped-query:
 // head h reads kv head h / (n_head / n_head_kv).
-// One workgroup per (token, head), online softmax over chunks of WG positions: invocation i
-// scores position p0 + i (q . k, q rounded to f16 for an f16 pool as the CPU path does), the
-// chunk max rescales the running sum and accumulator, and invocation i then owns output dims
-// i, i + WG, ... (head_dim <= 4 * WG).
+// One workgroup per (token, head), over chunks of WG positions: invocation i scores position
+// p0 + i (q . k, q rounded to f16 for an f16 pool as the CPU path does); then invocation i,
+// owning output dims i, i + WG, ... (head_dim <= 4 * WG), runs the online softmax over the
+// chunk's positions in order (backends/engine/forward_attention.cpp describes the recurrence).
 //   q, out: [n_tokens, n_head, head_dim] f32; kpool, vpool: [rows, n_head_kv * head_dim] f16
 //   pairs or f32 (uint words); io: n_seen [n_tokens] at seen_off, tab [n_tokens] at tab_off
 #include "common.glsl"
@@ -37,6 +37,9 @@ float pool_at(bool is_k, uint r, uint e, uint row_values) {
   return uintBitsToFloat(is_k ? kpool[idx] : vpool[idx]);
 }
 
+// Rounds to f16 and back for an f16 pool (the peer's f16 accumulator), else unchanged.
+float round16(float v) { return p.f16 != 0u ? unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x : v; }
+
 void main() {
   const uint wg = flat_group(), lid = gl_LocalInvocationID.x;
   if (wg >= p.n_tokens * p.n_head) return;
@@ -62,23 +65,27 @@ void main() {
     }
     w[lid] = s;
     barrier();
-    float cmax = m;
-    for (uint i = 0u; i < cnt; ++i) cmax = max(cmax, w[i]);
-    const float rescale = exp(m - cmax);  // 0 on the first chunk (m = -inf)
-    barrier();
-    if (lid < cnt) w[lid] = exp(s - cmax);
-    barrier();
-    float csum = 0.0;
-    for (uint i = 0u; i < cnt; ++i) csum += w[i];
-    sum = sum * rescale + csum;
-    for (uint k = 0u; k < 4u; ++k) {
-      const uint j = lid + k * WG;
-      if (j >= d) break;
-      float a = acc[k] * rescale;
-      for (uint i = 0u; i < cnt; ++i) a += w[i] * pool_at(false, rows[i], kofs + j, row_values);
-      acc[k] = a;
+    // The running max, position by position as the CPU path (and the peer) walks them: a new max
+    // rescales the sum and the accumulator; with an f16 pool the accumulator is rounded to f16
+    // after every step, as the peer's f16 accumulator is. Every invocation tracks m and sum.
+    for (uint i = 0u; i < cnt; ++i) {
+      const float si = w[i];
+      float ms = 1.0, vs = 1.0;
+      if (si > m) {
+        ms = exp(m - si);  // 0 for the first position
+        m = si;
+      } else {
+        vs = exp(si - m);
+      }
+      sum = sum * ms + vs;
+      for (uint k = 0u; k < 4u; ++k) {
+        const uint j = lid + k * WG;
+        if (j >= d) break;
+        float a = acc[k];
+        if (ms != 1.0) a = round16(a * ms);
+        acc[k] = round16(a + vs * pool_at(false, rows[i], kofs + j, row_values));
+      }
     }
-    m = cmax;
     barrier();  // w and rows are rewritten by the next chunk
   }
   const float inv = sum == 0.0 ? 0.0 : 1.0 / sum;

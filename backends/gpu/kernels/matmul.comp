@@ -3,7 +3,8 @@
 // One workgroup per (output row, tile of TILE tokens): its 64 invocations stride over the row's
 // 32-value chunks, dequantize each chunk into registers once and dot it with the tile's tokens,
 // then sum their partials in shared memory. Rows of any length (float types) and row counts
-// that are not a multiple of anything are fine.
+// that are not a multiple of anything are fine. For Q8_0/Q4_0 weights the activations are
+// quantized to Q8_0 first (see q8_act), matching the CPU path.
 //   w: [n_out, n_in] in GGUF blocks at byte w_off of binding 0
 //   x: [n_tokens, x_stride] f32 (values [0, n_in) of each row), y: [n_tokens, y_stride] f32
 //   bias: [n_out] f32 at byte bias_off of binding 3 (none: 0xffffffff; binding 3 is then any buffer)
@@ -26,6 +27,9 @@ void main() {
   const uint t0 = gl_WorkGroupID.z * TILE, nt = min(TILE, p.n_tokens - t0);
   const uint n_chunks = (p.n_in + 31u) / 32u;
   const uint row_off = p.w_off + row * row_bytes(p.w_type, p.n_in);
+  // Q8_0 / Q4_0 weights meet activations quantized to Q8_0 per 32-value chunk, as the CPU path and
+  // the peer whose goldens the tests use compute them (docs/forward-pass.md); others meet f32.
+  const bool q8_act = p.w_type == T_Q8_0 || p.w_type == T_Q4_0;
   float acc[TILE];
   for (uint t = 0u; t < TILE; ++t) acc[t] = 0.0;
   for (uint c = lid; c < n_chunks; c += WG) {
@@ -35,7 +39,16 @@ void main() {
     for (uint t = 0u; t < nt; ++t) {
       const uint xo = (t0 + t) * p.x_stride + base;
       float s = 0.0;
-      for (uint i = 0u; i < cnt; ++i) s += v[i] * x[xo + i];
+      if (q8_act) {  // x chunk as Q8_0: d = amax / 127 (fp16), q = round_even(x * 127 / amax)
+        float amax = 0.0;
+        for (uint i = 0u; i < 32u; ++i) amax = max(amax, abs(x[xo + i]));
+        const float id = amax != 0.0 ? 127.0 / amax : 0.0;
+        const float d = unpackHalf2x16(packHalf2x16(vec2(amax / 127.0, 0.0))).x;
+        for (uint i = 0u; i < 32u; ++i) s += v[i] * roundEven(x[xo + i] * id);
+        s *= d;
+      } else {
+        for (uint i = 0u; i < cnt; ++i) s += v[i] * x[xo + i];
+      }
       acc[t] += s;
     }
   }

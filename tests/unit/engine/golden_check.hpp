@@ -94,8 +94,9 @@ inline case_result run_case(const model& m, const tokenizer& tok, const nlohmann
 
 }  // namespace golden
 
-// Every non-error case of the model file at `path` through the backend `make` makes.
-inline void check_golden_model(const std::string& path, const backend_maker& make) {
+// The non-error cases of the model file at `path` (the first max_cases of them) through the
+// backend `make` makes.
+inline void check_golden_model(const std::string& path, const backend_maker& make, int max_cases = 1 << 30) {
   const std::string name = stem(path);
   const model m = model::open(path);
   const tokenizer tok = tokenizer::from_gguf(m.file());
@@ -104,6 +105,7 @@ inline void check_golden_model(const std::string& path, const backend_maker& mak
   double max_err = 0;
   for (const auto& c : data["cases"]) {
     if (c.contains("error")) continue;
+    if (n_cases == max_cases) break;
     INFO(name << ": prompt '" << c["prompt"].get<std::string>() << "'");
     const golden::case_result r = golden::run_case(m, tok, c, make);
     MESSAGE(name << " '" << c["prompt"].get<std::string>().substr(0, 24) << "': " << r.compared

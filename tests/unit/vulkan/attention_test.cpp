@@ -1,7 +1,7 @@
 // kv_store + attention over a paged pool against the CPU reference attention: several
 // sequences of different lengths in one batch (a prefill chunk, decode tokens, a one-token
 // prompt), rows scattered over the pool through page tables, grouped-query heads, f32 and f16
-// pools (the f16 reference sees the same rounded K/V and queries).
+// pools (the f16 reference sees the same rounded K/V and queries, but accumulates in f32).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -120,7 +120,9 @@ TEST_SUITE("vulkan") {
           const int32_t qpos = bt.pos;
           cpu::ref::attention(shape, qt.data(), k.data(), v.data(), &qpos, scale, expect.data() + t * n_head * d);
         }
-        CHECK(cpu::test::normalized_error(got, expect) < 1e-5);
+        // f16 pools also accumulate in f16 (rounded every position, as the peer), which the
+        // f32-accumulating reference does not.
+        CHECK(cpu::test::normalized_error(got, expect) < (f16 ? 3e-3 : 1e-5));
       }
     }
   }

@@ -1,6 +1,5 @@
-// vulkan_forward against the engine's oracle (reference_forward: dequantized weights, f32
-// activations, as the GPU kernels compute; cpu_forward instead quantizes activations for
-// quantized weights, ~2% apart) on the shared-data models over the engine's paged KV cache:
+// vulkan_forward against cpu_forward (both quantize activations to Q8_0 for Q8_0/Q4_0 weights,
+// which reference_forward does not) on the shared-data models over the engine's paged KV cache:
 // mixed steps (prefill chunks of several sequences, decode tokens, a one-token prompt) must give
 // the same logits within a normalized error, with f32 and f16 pools.
 #include <doctest/doctest.h>
@@ -39,8 +38,10 @@ std::vector<batch> mixed_steps(int64_t n_vocab) {
 }  // namespace
 
 TEST_SUITE("vulkan") {
-  TEST_CASE("vulkan_forward matches the reference forward on mixed batches over the paged cache") {
+  TEST_CASE("vulkan_forward matches cpu_forward on mixed batches over the paged cache") {
     LANEWAY_VULKAN_OR_SKIP(g);
+    // The random qwen2 (NEOX rope, q/k/v biases) and Q4_0 llama models have vocabularies of
+    // 32000+: each step's output matmul is their largest dispatch, still fine for three steps.
     for (const std::string name : {"stories260K", "tinystories-656k-q8_0", "rand-qwen2-gpt2vocab-f16",
                                    "rand-llama-spmvocab-q4_0"}) {
       for (const auto kv_type : {cpu::dtype::f32, cpu::dtype::f16}) {
@@ -49,9 +50,11 @@ TEST_SUITE("vulkan") {
         const model m = model::open(data_path("models/" + name + ".gguf"));
         const kv_layout layout = kv_layout_for(m, kv_type);
         paged_kv_cache cpu_cache(layout, 16, 4, 3, 64, 1), gpu_cache(layout, 16, 4, 3, 64, 1);
+        cpu_forward cpu(m, cpu_cache, 2);
         vulkan::vulkan_forward gpu(m, gpu_cache, true);
         for (const batch& b : mixed_steps(m.hparams().n_vocab)) {
-          const std::vector<float> expect = reference_forward(m, cpu_cache, b);
+          const auto want = cpu.decode(b);
+          const std::vector<float> expect(want.begin(), want.end());
           const auto got = gpu.decode(b);
           REQUIRE(got.size() == expect.size());
           const auto nv = static_cast<std::size_t>(m.hparams().n_vocab);
@@ -59,7 +62,11 @@ TEST_SUITE("vulkan") {
           for (std::size_t r = 0; r < expect.size() / nv; ++r) {
             worst = std::max(worst, normalized_error(got.subspan(r * nv, nv), std::span(expect).subspan(r * nv, nv)));
           }
-          CHECK(worst < 1e-3);
+          // Quantized weights: attention sums in another order than the CPU's (for an f16 pool
+          // also the peer-matching f16 dot), and the Q8_0 activation rounding downstream
+          // amplifies that last-bit difference (~1%; the first step, one position, is ~1e-7).
+          const bool amplified = m.main_type() != cpu::dtype::f32 && m.main_type() != cpu::dtype::f16;
+          CHECK(worst < (amplified ? 3e-2 : 2e-3));
           MESSAGE(name << ": worst normalized logit error " << worst);
         }
       }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/matmul.hpp"
 #include "backends/cpu/reference.hpp"
 #include "backends/gpu/kernel_params.hpp"
 #include "backends/vulkan/vk_weights.hpp"
@@ -63,7 +64,12 @@ TEST_SUITE("vulkan") {
             const auto y0 = cpu::test::random_vector(static_cast<std::size_t>(n_tok * n_out), 6);
             std::vector<float> expect(static_cast<std::size_t>(n_tok * n_out));
             const cpu::weight_view view{tc.type, w.data(), n_out, n_in};
-            cpu::ref::matmul(view, x.data(), n_tok, expect.data());
+            // Q8_0 / Q4_0 weights meet Q8_0 activations on both paths: the oracle is then the CPU
+            // fast path (which quantizes them), else the plain reference.
+            const bool q8_act = tc.type == cpu::dtype::q8_0 || tc.type == cpu::dtype::q4_0;
+            static cpu::thread_pool pool(1);
+            if (q8_act) cpu::matmul(view, x.data(), n_tok, expect.data(), pool);
+            else cpu::ref::matmul(view, x.data(), n_tok, expect.data());
 
             vk_weights weights(*g.ctx);
             const std::vector<uint8_t> pad(6, 0);
