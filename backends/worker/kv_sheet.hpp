@@ -63,8 +63,8 @@ std::string format_kv_sheet_markdown(const kv_sheet& s);
 std::string format_kv_sheet_html(const kv_sheet& s);
 std::string format_kv_sheet_json(const kv_sheet& s);
 
-// Escaping for the untrusted strings of a GGUF file (general.name) in each format.
-std::string escape_html(std::string_view s);
+// Escaping for the untrusted strings of a GGUF file (general.name) in markdown; HTML uses
+// http::html_escape (gateway/http/html_escape.hpp).
 std::string escape_markdown(std::string_view s);
 
 }  // namespace laneway::worker

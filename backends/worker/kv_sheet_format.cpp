@@ -8,6 +8,7 @@
 #include "backends/engine/model.hpp"
 #include "backends/worker/kv_sheet.hpp"
 #include "gateway/http/config_reader.hpp"
+#include "gateway/http/html_escape.hpp"
 
 namespace laneway::worker {
 
@@ -75,21 +76,6 @@ const char* legend =
 
 }  // namespace
 
-std::string escape_html(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c < 0x20 ? ' ' : static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string escape_markdown(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -149,7 +135,7 @@ std::string format_kv_sheet_markdown(const kv_sheet& s) {
 std::string format_kv_sheet_html(const kv_sheet& s) {
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-       "<title>KV sheet (laneway " << escape_html(s.in.version) << ")</title>\n"
+       "<title>KV sheet (laneway " << http::html_escape(s.in.version) << ")</title>\n"
        "<style>\n"
        "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:70em}\n"
        "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em}\n"
@@ -159,23 +145,23 @@ std::string format_kv_sheet_html(const kv_sheet& s) {
        "@media print{body{margin:0}}\n"
        "</style></head><body>\n";
   o << "<h1>KV sheet</h1>\n<dl>";
-  for (const auto& [k, v] : machine_facts(s)) o << "<dt>" << escape_html(k) << "</dt><dd>" << escape_html(v) << "</dd>";
+  for (const auto& [k, v] : machine_facts(s)) o << "<dt>" << http::html_escape(k) << "</dt><dd>" << http::html_escape(v) << "</dd>";
   o << "</dl>\n";
   for (const auto& m : s.models) {
     const page p = model_page(m);
-    o << "<h2>" << escape_html(p.title) << "</h2>\n<dl>";
-    for (const auto& [k, v] : p.facts) o << "<dt>" << escape_html(k) << "</dt><dd>" << escape_html(v) << "</dd>";
+    o << "<h2>" << http::html_escape(p.title) << "</h2>\n<dl>";
+    for (const auto& [k, v] : p.facts) o << "<dt>" << http::html_escape(k) << "</dt><dd>" << http::html_escape(v) << "</dd>";
     o << "</dl>\n<table>\n<tr>";
-    for (const auto& h : p.table.front()) o << "<th>" << escape_html(h) << "</th>";
+    for (const auto& h : p.table.front()) o << "<th>" << http::html_escape(h) << "</th>";
     o << "</tr>\n";
     for (std::size_t r = 1; r < p.table.size(); ++r) {
       o << "<tr class=\"" << to_string(p.verdicts[r - 1]) << "\">";
-      for (const auto& cell : p.table[r]) o << "<td>" << escape_html(cell) << "</td>";
+      for (const auto& cell : p.table[r]) o << "<td>" << http::html_escape(cell) << "</td>";
       o << "</tr>\n";
     }
     o << "</table>\n";
   }
-  o << "<p>" << escape_html(legend) << "</p>\n<p><small>laneway " << escape_html(s.in.version)
+  o << "<p>" << http::html_escape(legend) << "</p>\n<p><small>laneway " << http::html_escape(s.in.version)
     << "</small></p>\n</body></html>\n";
   return o.str();
 }

@@ -3,6 +3,8 @@
 // series, a legend. All text that goes into the SVG is escaped with html_escape.
 #pragma once
 
+#include "gateway/http/html_escape.hpp"
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,9 +12,7 @@
 
 namespace laneway::ladder {
 
-// & < > " ' as character references (safe in element text and quoted attributes); invalid
-// UTF-8 and control characters become U+FFFD.
-std::string html_escape(std::string_view text);
+using http::html_escape;  // gateway/http/html_escape.hpp
 
 struct plot_series {
   std::string name;

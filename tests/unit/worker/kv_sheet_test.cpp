@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "gateway/http/html_escape.hpp"
 #include "backends/engine/model.hpp"
 #include "backends/worker/kv_sheet.hpp"
 
@@ -157,7 +158,7 @@ TEST_SUITE("worker") {
   }
 
   TEST_CASE("kv sheet escaping") {
-    CHECK(escape_html("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;");
+    CHECK(http::html_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;");
     CHECK(escape_markdown("a|b\nc*") == "a\\|b c\\*");
   }
 }
