@@ -94,12 +94,20 @@ std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
 }
 
 // SIGHUP: the [tls] files are read again; new handshakes use them, open connections keep theirs.
-boost::asio::awaitable<void> reload_tls_on_sighup(boost::asio::signal_set& signals, http::tls_listener& listener,
-                                                  const http::tls_listener_config& tls) {
+// Without [tls] there is nothing to re-read, but the signal is still caught: its default action
+// would kill a worker that a `systemctl reload` or a fleet-wide `kill -HUP` meant to refresh.
+boost::asio::awaitable<void> reload_on_sighup(boost::asio::signal_set& signals, http::tls_listener* listener,
+                                              const http::tls_listener_config& tls) {
   for (;;) {
     auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     if (ec) co_return;
-    http::reload_certificate(listener, tls, "worker", "SIGHUP");
+    if (listener) {
+      http::reload_certificate(*listener, tls, "worker", "SIGHUP");
+    } else {
+      http::log_event_always(http::log_level::info, "reload",
+                             {{"signal", "SIGHUP"},
+                              {"detail", "no [tls] files to re-read; other worker settings apply at restart"}});
+    }
   }
 }
 
@@ -133,14 +141,13 @@ int run_worker(const worker_config& c) {
   auto bound = server.listen(c.host, c.port);
   std::unique_ptr<http::tls_listener> tls;
   std::optional<boost::asio::ip::tcp::endpoint> tls_bound;
-  boost::asio::signal_set hup(io.context(0));
+  boost::asio::signal_set hup(io.context(0), SIGHUP);
   if (c.tls.enabled) {
     tls = std::make_unique<http::tls_listener>(tls_context);
     http::log_certificate("worker", c.tls.cert_file, tls->current_certificate());
     tls_bound = server.listen(c.tls.listen.host, c.tls.listen.port, tls->front());
-    hup.add(SIGHUP);
-    boost::asio::co_spawn(io.context(0), reload_tls_on_sighup(hup, *tls, c.tls), boost::asio::detached);
   }
+  boost::asio::co_spawn(io.context(0), reload_on_sighup(hup, tls.get(), c.tls), boost::asio::detached);
 
   log_kv_math(m, sched, c);
   http::log_event_always(http::log_level::info, "listening",

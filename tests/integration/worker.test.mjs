@@ -69,6 +69,13 @@ describe('worker: OpenAI routes', () => {
     assert.ok(l.backend_device, '/load names the device');
   });
 
+  test('SIGHUP without [tls]: the worker logs that nothing is re-read and keeps serving', async () => {
+    w.proc.kill('SIGHUP');
+    const line = await waitFor(() => w.logs.find((l) => l.msg === 'reload' && l.signal === 'SIGHUP'), 5000, 'reload log line');
+    assert.match(line.detail, /restart/);
+    assert.deepEqual((await request(`${w.url}/health`)).json, { status: 'ok' });
+  });
+
   test('non-streaming chat completion with usage, request id in the log', async () => {
     const j = await complete(w, chat('Tell me a story'), { 'x-request-id': 'it-chat-1' });
     assert.equal(j.object, 'chat.completion');
