@@ -57,6 +57,7 @@ gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Regi
   compared_ = &prometheus::BuildCounter().Name("laneway_routing_cached_tokens_compared_total").Help("Requests whose predicted and actual cached tokens were compared").Register(r);
   admissions_ = &prometheus::BuildCounter().Name("laneway_lane_admissions_total").Help("Admission outcomes per lane (admitted, queued, rate_limited, queue_full, queue_timeout, shed)").Register(r);
   queue_wait_ = &prometheus::BuildHistogram().Name("laneway_lane_queue_wait_seconds").Help("Time admitted requests waited in their lane's queue").Register(r);
+  lane_in_flight_ = &prometheus::BuildGauge().Name("laneway_lane_in_flight").Help("Requests admitted in each lane and not finished yet (what the lane's max_in_flight caps)").Register(r);
   reloads_ = &prometheus::BuildCounter().Name("laneway_config_reloads_total").Help("Configuration reloads on SIGHUP, by result (ok, rejected)").Register(r);
   capacity_ = &prometheus::BuildGauge().Name("laneway_admission_capacity").Help("Requests the gateway admits at once across lanes (the routable nodes' sequence slots); 0 = unlimited").Register(r).Add({});
   client_disconnects_ = &prometheus::BuildCounter().Name("laneway_client_disconnects_total").Help("Responses cut short because the client went away").Register(r).Add({});
@@ -171,6 +172,10 @@ void gateway_metrics::admission(const std::string& lane, std::string_view result
 
 void gateway_metrics::queue_wait(const std::string& lane, double seconds) {
   queue_wait_->Add({{"lane", lane}}, latency_buckets()).Observe(seconds);
+}
+
+void gateway_metrics::lane_in_flight(const std::string& lane, double delta) {
+  lane_in_flight_->Add({{"lane", lane}}).Increment(delta);
 }
 
 void gateway_metrics::admission_capacity(std::size_t requests) { capacity_->Set(static_cast<double>(requests)); }

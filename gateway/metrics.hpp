@@ -57,6 +57,7 @@ class gateway_metrics {
   void cached_tokens(const std::string& node, std::int64_t predicted, std::int64_t actual);
   void admission(const std::string& lane, std::string_view result);
   void queue_wait(const std::string& lane, double seconds);
+  void lane_in_flight(const std::string& lane, double delta);  // +1 admitted, -1 finished
   void config_reload(std::string_view result);
   void admission_capacity(std::size_t requests);  // 0 = unlimited
 
@@ -96,6 +97,7 @@ class gateway_metrics {
   prometheus::Family<prometheus::Counter>* compared_;
   prometheus::Family<prometheus::Counter>* admissions_;
   prometheus::Family<prometheus::Histogram>* queue_wait_;
+  prometheus::Family<prometheus::Gauge>* lane_in_flight_;
   prometheus::Family<prometheus::Counter>* reloads_;
   prometheus::Gauge* capacity_;
 };

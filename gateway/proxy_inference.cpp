@@ -152,6 +152,7 @@ boost::asio::awaitable<std::optional<http::error>> admit(inference_context& c, h
   c.pass = *got;
   c.admitted = true;
   metrics.admission(c.lane, "admitted");
+  metrics.lane_in_flight(c.lane, 1);
   metrics.queue_wait(c.lane, c.pass.queue_wait_ms / 1000.0);
   co_return std::nullopt;
 }
@@ -389,7 +390,10 @@ boost::asio::awaitable<void> proxy::handle_inference(http::exchange& ex, route r
     actual_tokens = c.usage->prompt_tokens + c.usage->completion_tokens;
   if (c.usage && c.usage->cached_tokens >= 0 && !c.node.empty() && c.status == 200)
     metrics_.cached_tokens(c.node, c.decision.matched_tokens, c.usage->cached_tokens);
-  if (c.admitted) c.snap->gate->finish(c.pass.id, actual_tokens);
+  if (c.admitted) {
+    c.snap->gate->finish(c.pass.id, actual_tokens);
+    metrics_.lane_in_flight(c.lane, -1);
+  }
 
   if (client_gone) {
     metrics_.client_disconnect();

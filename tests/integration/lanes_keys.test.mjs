@@ -116,6 +116,7 @@ describe('keys and lanes', () => {
     const held = { ...auth('sk-batch'), 'x-fake-behavior': 'hold-after-first' };
     const first = request(`${gw.url}${CHAT}`, { json: chatBody('m'), headers: { ...held, 'x-request-id': 'lk-a' }, timeoutMs: 20000 });
     await up.waitHeld(1);
+    assert.equal(await gw.metric('laneway_lane_in_flight', { lane: 'batch' }), 1, 'the held request is in flight in its lane');
     const queued = request(`${gw.url}${CHAT}`, { json: chatBody('m'), headers: { ...auth('sk-batch'), 'x-request-id': 'lk-b' } });
     const queuedCount = () => gw.metric('laneway_lane_admissions_total', { lane: 'batch', result: 'queued' });
     await waitFor(async () => (await queuedCount()) === 1, 5000, 'b queued');
@@ -140,6 +141,8 @@ describe('keys and lanes', () => {
     assert.ok(log.queue_wait_ms > 0, `queue_wait_ms ${log.queue_wait_ms}`);
     assert.ok((await gw.metric('laneway_lane_queue_wait_seconds_count', { lane: 'batch' })) >= 2);
     assert.equal(await gw.metric('laneway_lane_admissions_total', { lane: 'batch', result: 'queue_timeout' }), 1);
+    // Queued and refused requests never counted as in flight; finished ones leave it.
+    await waitFor(async () => (await gw.metric('laneway_lane_in_flight', { lane: 'batch' })) === 0, 5000, 'batch lane idle');
   });
 
   test('a client that leaves while queued leaves the queue at once', async () => {
