@@ -115,7 +115,7 @@ describe('worker: OpenAI routes', () => {
 
   test('completions: text, echo, logprobs, stop strings', async () => {
     const r = await request(`${w.url}/v1/completions`, {
-      json: { prompt: 'Once upon a time', max_tokens: 8, temperature: 0, logprobs: 2, echo: true },
+      json: { prompt: 'Once upon a time', max_tokens: 8, temperature: 0, logprobs: 2, echo: true }, timeoutMs: 30000,
     });
     assert.equal(r.status, 200, r.text);
     const c = r.json.choices[0];
@@ -124,11 +124,11 @@ describe('worker: OpenAI routes', () => {
     assert.equal(c.logprobs.token_logprobs.length, 8);
     assert.ok(c.logprobs.token_logprobs.every((x) => x <= 0));
     assert.ok(Object.keys(c.logprobs.top_logprobs[0]).length >= 1);
-    const full = (await request(`${w.url}/v1/completions`, { json: { prompt: 'Once upon a time', max_tokens: 30, temperature: 0 } })).json;
+    const full = (await request(`${w.url}/v1/completions`, { json: { prompt: 'Once upon a time', max_tokens: 30, temperature: 0 }, timeoutMs: 30000 })).json;
     const words = full.choices[0].text.trim().split(' ');
     const stop = ` ${words[2]}`;
     const cut = (await request(`${w.url}/v1/completions`, {
-      json: { prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stop: [stop] },
+      json: { prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stop: [stop] }, timeoutMs: 30000,
     })).json;
     assert.equal(cut.choices[0].finish_reason, 'stop');
     assert.ok(!cut.choices[0].text.includes(stop));
