@@ -21,6 +21,7 @@
   X(vkGetPhysicalDeviceQueueFamilyProperties) \
   X(vkGetPhysicalDeviceMemoryProperties)      \
   X(vkEnumerateDeviceExtensionProperties)     \
+  X(vkGetPhysicalDeviceFeatures2)             \
   X(vkCreateDevice)                           \
   X(vkGetDeviceProcAddr)
 
@@ -56,10 +57,9 @@
   X(vkCmdPipelineBarrier)             \
   X(vkCmdCopyBuffer)                  \
   X(vkQueueSubmit)                    \
-  X(vkCreateFence)                    \
-  X(vkDestroyFence)                   \
-  X(vkWaitForFences)                  \
-  X(vkResetFences)                    \
+  X(vkCreateSemaphore)                \
+  X(vkDestroySemaphore)               \
+  X(vkWaitSemaphores)                 \
   X(vkDeviceWaitIdle)
 
 namespace laneway::vulkan {

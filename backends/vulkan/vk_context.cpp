@@ -86,6 +86,14 @@ std::vector<VkPhysicalDevice> physical_devices(vk_api& api, VkInstance instance)
   return out;
 }
 
+bool has_timeline_semaphores(vk_api& api, VkPhysicalDevice pd) {
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+  VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  f.pNext = &timeline;
+  api.vkGetPhysicalDeviceFeatures2(pd, &f);
+  return timeline.timelineSemaphore == VK_TRUE;
+}
+
 device_info describe(vk_api& api, VkPhysicalDevice pd, uint32_t index) {
   VkPhysicalDeviceProperties p{};
   api.vkGetPhysicalDeviceProperties(pd, &p);
@@ -96,6 +104,7 @@ device_info describe(vk_api& api, VkPhysicalDevice pd, uint32_t index) {
   if (p.apiVersion < VK_API_VERSION_1_2) d.why_unusable = "Vulkan < 1.2";
   else if (!compute_family(api, pd)) d.why_unusable = "no compute queue";
   else if (!has_device_extension(api, pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME)) d.why_unusable = "no VK_KHR_push_descriptor";
+  else if (!has_timeline_semaphores(api, pd)) d.why_unusable = "no timeline semaphores";
   return d;
 }
 
@@ -178,7 +187,11 @@ std::unique_ptr<vk_context> vk_context::create(bool allow_cpu_device) {
   qci.queueCount = 1;
   qci.pQueuePriorities = &priority;
   const char* extensions[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+  // Steps are waited for on a timeline semaphore (vk_step), core in Vulkan 1.2 but opt-in.
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+  timeline.timelineSemaphore = VK_TRUE;
   VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  dci.pNext = &timeline;
   dci.queueCreateInfoCount = 1;
   dci.pQueueCreateInfos = &qci;
   dci.enabledExtensionCount = 1;

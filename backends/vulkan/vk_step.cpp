@@ -1,4 +1,4 @@
-// Command-buffer recording, barriers and fenced submission (see vk_step.hpp).
+// Command-buffer recording, barriers and submission on a timeline semaphore (see vk_step.hpp).
 #include "backends/vulkan/vk_step.hpp"
 
 #include <algorithm>
@@ -19,13 +19,17 @@ vk_step::vk_step(vk_context& ctx) : ctx_(ctx) {
   ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   ai.commandBufferCount = 1;
   check(api.vkAllocateCommandBuffers(ctx.device(), &ai, &cmd_), "vkAllocateCommandBuffers");
-  VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  check(api.vkCreateFence(ctx.device(), &fi, nullptr, &fence_), "vkCreateFence");
+  VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
+  type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
+  type.initialValue = 0;
+  VkSemaphoreCreateInfo si{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+  si.pNext = &type;
+  check(api.vkCreateSemaphore(ctx.device(), &si, nullptr, &timeline_), "vkCreateSemaphore");
 }
 
 vk_step::~vk_step() {
-  // The command buffer goes back with the pool; the fence is never pending here (submit waits).
-  if (fence_) ctx_.api().vkDestroyFence(ctx_.device(), fence_, nullptr);
+  // The command buffer goes back with the pool; nothing waits on the semaphore here (submit waits).
+  if (timeline_) ctx_.api().vkDestroySemaphore(ctx_.device(), timeline_, nullptr);
 }
 
 void vk_step::begin() {
@@ -87,19 +91,30 @@ void vk_step::submit_and_wait(std::chrono::milliseconds timeout) {
   api.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                            VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
   check(api.vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
+  const uint64_t signal = submitted_ + 1;
+  VkTimelineSemaphoreSubmitInfo ti{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
+  ti.signalSemaphoreValueCount = 1;
+  ti.pSignalSemaphoreValues = &signal;
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  si.pNext = &ti;
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cmd_;
-  check(api.vkResetFences(ctx_.device(), 1, &fence_), "vkResetFences");
-  check(api.vkQueueSubmit(ctx_.queue(), 1, &si, fence_), "vkQueueSubmit");
+  si.signalSemaphoreCount = 1;
+  si.pSignalSemaphores = &timeline_;
+  check(api.vkQueueSubmit(ctx_.queue(), 1, &si, VK_NULL_HANDLE), "vkQueueSubmit");
+  submitted_ = signal;
+  VkSemaphoreWaitInfo wi{VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO};
+  wi.semaphoreCount = 1;
+  wi.pSemaphores = &timeline_;
+  wi.pValues = &signal;
   const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count());
-  const VkResult r = api.vkWaitForFences(ctx_.device(), 1, &fence_, VK_TRUE, ns);
+  const VkResult r = api.vkWaitSemaphores(ctx_.device(), &wi, ns);
   if (r == VK_TIMEOUT) {
-    api.vkDeviceWaitIdle(ctx_.device());  // the fence and command buffer must not be in use when freed
+    api.vkDeviceWaitIdle(ctx_.device());  // the semaphore and command buffer must not be in use when freed
     throw std::runtime_error("Vulkan: a step on " + ctx_.info().name + " took longer than " +
                              std::to_string(timeout.count()) + " ms");
   }
-  check(r, "vkWaitForFences");
+  check(r, "vkWaitSemaphores");
 }
 
 }  // namespace laneway::vulkan

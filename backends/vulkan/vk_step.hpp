@@ -1,6 +1,7 @@
 // One recorded command buffer: the dispatches of a scheduler step (or an upload), with explicit
-// barriers between dependent dispatches, submitted once and waited for on a fence. The forward
-// pass records one of these per decode(batch); the op tests record one per op.
+// barriers between dependent dispatches, submitted once and waited for on the step's timeline
+// semaphore (submission n signals value n; the host waits for n). The forward pass records one of
+// these per decode(batch); the op tests record one per op.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,7 @@ struct binding {
 
 class vk_step {
  public:
-  explicit vk_step(vk_context& ctx);  // allocates the command buffer and the fence
+  explicit vk_step(vk_context& ctx);  // allocates the command buffer and the timeline semaphore
   ~vk_step();
   vk_step(const vk_step&) = delete;
   vk_step& operator=(const vk_step&) = delete;
@@ -40,7 +41,7 @@ class vk_step {
   // Makes every earlier dispatch's writes visible to every later dispatch.
   void barrier();
   void copy(VkBuffer src, VkBuffer dst, VkDeviceSize dst_offset, VkDeviceSize bytes);
-  // Ends recording, submits, waits on the fence (throws std::runtime_error on a device error or
+  // Ends recording, submits, waits for the timeline to reach this submission (throws std::runtime_error on a device error or
   // when the step takes longer than `timeout`). Shader writes are visible to the host after.
   void submit_and_wait(std::chrono::milliseconds timeout = std::chrono::minutes(2));
 
@@ -52,7 +53,8 @@ class vk_step {
 
   vk_context& ctx_;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
+  VkSemaphore timeline_ = VK_NULL_HANDLE;
+  uint64_t submitted_ = 0;  // the value the last submission signals
   uint32_t dispatches_ = 0;
 };
 

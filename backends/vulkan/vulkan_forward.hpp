@@ -5,7 +5,7 @@
 // in the engine, which only never reads those rows on the host. Per decode(batch): the host
 // resolves the batch's page tables and rope angles into one small input buffer, records one
 // command buffer with every op of every layer (barriers between dependent dispatches), submits
-// it, waits on its fence and returns the logits rows read back from host-visible memory.
+// it, waits on its timeline semaphore and returns the logits rows read back from host-visible memory.
 // Same op order and semantics as cpu_forward (backends/engine/forward.cpp).
 #pragma once
 
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends/engine/forward.hpp"
+#include "backends/gpu/step_inputs.hpp"
 
 namespace laneway::vulkan {
 
@@ -53,10 +54,7 @@ class vulkan_forward final : public engine::forward_backend {
   std::unique_ptr<vk_weights> weights_;
   std::vector<vk_buffer> kpool_, vpool_;  // per layer: [layer_rows, row_values] f16 or f32
   std::unique_ptr<scratch> s_;
-  // Word offsets of the step's inputs in the io buffer (see fill_inputs).
-  uint32_t tok_off_ = 0, rows_off_ = 0, seen_off_ = 0, tab_off_ = 0, out_off_ = 0, cos_off_ = 0, sin_off_ = 0;
-  std::vector<uint32_t> io_words_;
-  cpu::rope_table rope_;
+  gpu::step_inputs in_;  // the step's input words and their offsets in the io buffer
 };
 
 }  // namespace laneway::vulkan
