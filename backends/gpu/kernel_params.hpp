@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "backends/gpu/kernels.hpp"
+
 namespace laneway::gpu {
 
 constexpr uint32_t no_bias = 0xffffffffu;
@@ -37,5 +39,29 @@ struct silu_mul_params {  // silu_mul.comp
 struct gather_rows_params {  // gather_rows.comp
   uint32_t n_rows, width, rows_off;
 };
+
+// Storage buffers (bindings 0 .. n_bindings-1) and push-constant bytes of each kernel, as its
+// .comp declares them; both hosts bind by this table.
+struct kernel_shape {
+  uint32_t n_bindings;
+  uint32_t push_bytes;
+};
+constexpr kernel_shape shape_of(kernel k) {
+  switch (k) {
+    case kernel::embed: return {3, sizeof(embed_params)};
+    case kernel::rmsnorm: return {3, sizeof(rmsnorm_params)};
+    case kernel::matmul: return {4, sizeof(matmul_params)};
+    case kernel::rope: return {2, sizeof(rope_params)};
+    case kernel::kv_store: return {5, sizeof(kv_store_params)};
+    case kernel::attention: return {5, sizeof(attention_params)};
+    case kernel::silu_mul: return {2, sizeof(silu_mul_params)};
+    case kernel::gather_rows: return {3, sizeof(gather_rows_params)};
+  }
+  return {0, 0};
+}
+
+// The Metal host's binding model (cmake/msl_kernel.cmake, checked by the gpu.msl test): binding N
+// of a kernel is [[buffer(N)]] and its params block is [[buffer(msl_params_index)]].
+constexpr uint32_t msl_params_index = 30;
 
 }  // namespace laneway::gpu

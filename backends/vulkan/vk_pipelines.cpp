@@ -8,30 +8,6 @@
 #include "backends/gpu/kernel_params.hpp"
 
 namespace laneway::vulkan {
-namespace {
-
-struct kernel_shape {
-  uint32_t n_bindings;
-  uint32_t push_bytes;
-};
-
-// Bindings and push-constant bytes of each kernel, as its .comp declares them.
-kernel_shape shape_of(gpu::kernel k) {
-  using gpu::kernel;
-  switch (k) {
-    case kernel::embed: return {3, sizeof(gpu::embed_params)};
-    case kernel::rmsnorm: return {3, sizeof(gpu::rmsnorm_params)};
-    case kernel::matmul: return {4, sizeof(gpu::matmul_params)};
-    case kernel::rope: return {2, sizeof(gpu::rope_params)};
-    case kernel::kv_store: return {5, sizeof(gpu::kv_store_params)};
-    case kernel::attention: return {5, sizeof(gpu::attention_params)};
-    case kernel::silu_mul: return {2, sizeof(gpu::silu_mul_params)};
-    case kernel::gather_rows: return {3, sizeof(gpu::gather_rows_params)};
-  }
-  return {0, 0};
-}
-
-}  // namespace
 
 vk_pipelines::vk_pipelines(vk_context& ctx) : ctx_(ctx) {
   vk_api& api = ctx.api();
@@ -39,7 +15,7 @@ vk_pipelines::vk_pipelines(vk_context& ctx) : ctx_(ctx) {
     const auto k = static_cast<gpu::kernel>(i);
     const std::string what = "kernel " + std::string(gpu::kernel_name(k));
     entry& e = entries_[static_cast<std::size_t>(i)];
-    const kernel_shape shape = shape_of(k);
+    const gpu::kernel_shape shape = gpu::shape_of(k);
     e.n_bindings = shape.n_bindings;
     e.push_bytes = shape.push_bytes;
 

@@ -12,9 +12,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 
 #include "backends/gpu/kernel_params.hpp"
+#include "backends/gpu/model_weights.hpp"
+#include "backends/gpu/step_inputs.hpp"
 #include "backends/vulkan/vk_buffer.hpp"
 #include "backends/vulkan/vk_context.hpp"
 #include "backends/vulkan/vk_ops.hpp"
@@ -34,10 +35,6 @@ struct vulkan_forward::scratch {
 };
 
 namespace {
-
-std::size_t matrix_bytes(const cpu::weight_view& w) {
-  return static_cast<std::size_t>(w.n_out) * cpu::row_bytes(w.type, w.n_in);
-}
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 
@@ -74,28 +71,9 @@ std::size_t vulkan_forward::weight_bytes() const { return weights_->bytes(); }
 std::size_t vulkan_forward::kv_bytes() const { return kpool_.empty() ? 0 : 2 * kpool_.size() * kpool_[0].size(); }
 
 void vulkan_forward::upload_weights() {
-  const auto& hp = model_.hparams();
   weights_ = std::make_unique<vk_weights>(*ctx_);
-  vk_weights& w = *weights_;
-  const auto vec = [&](const float* p, int64_t n) {
-    if (p) w.add(p, static_cast<std::size_t>(n) * sizeof(float));
-  };
-  w.add(model_.token_embd().data, matrix_bytes(model_.token_embd()));
-  for (const engine::layer_weights& lw : model_.layers()) {
-    vec(lw.attn_norm, hp.n_embd);
-    for (const cpu::weight_view* m : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w_gate, &lw.w_up, &lw.w_down}) {
-      w.add(m->data, matrix_bytes(*m));
-    }
-    vec(lw.bq, hp.q_dim());
-    vec(lw.bk, hp.kv_dim());
-    vec(lw.bv, hp.kv_dim());
-    vec(lw.q_norm, hp.head_dim);
-    vec(lw.k_norm, hp.head_dim);
-    vec(lw.ffn_norm, hp.n_embd);
-  }
-  vec(model_.output_norm(), hp.n_embd);
-  w.add(model_.output().data, matrix_bytes(model_.output()));  // the same as token_embd when tied
-  w.upload();
+  gpu::for_each_weight(model_, [&](const void* data, std::size_t bytes) { weights_->add(data, bytes); });
+  weights_->upload();
 }
 
 void vulkan_forward::ensure_capacity(int64_t n, int64_t n_out) {
@@ -131,51 +109,12 @@ void vulkan_forward::ensure_capacity(int64_t n, int64_t n_out) {
   }
 }
 
-// io layout (32-bit words): tokens [n] | pool rows of the new K/V [n] | positions seen [n] |
-// start of each token's page table [n] | rows wanting logits [n_out] | cos [n, half] | sin [n, half]
-// | page tables: for each sequence in the batch, the pool row of positions 0 .. its last in the batch.
+// The step's input words (backends/gpu/step_inputs.hpp) into the host-visible io buffer.
 void vulkan_forward::fill_inputs(const engine::batch& b) {
-  const auto& hp = model_.hparams();
-  const int64_t n = b.size(), half = hp.head_dim / 2;
-  rope_.build(b.positions.data(), n, hp.head_dim, hp.rope_freq_base);
-  tok_off_ = 0;
-  rows_off_ = u32(n);
-  seen_off_ = u32(2 * n);
-  tab_off_ = u32(3 * n);
-  out_off_ = u32(4 * n);
-  cos_off_ = out_off_ + u32(b.n_logits());
-  sin_off_ = cos_off_ + u32(n * half);
-  const uint32_t tables = sin_off_ + u32(n * half);
-
-  std::unordered_map<int32_t, int32_t> seq_len;  // positions each sequence's table covers
-  for (int64_t t = 0; t < n; ++t) {
-    int32_t& len = seq_len[b.seq_ids[t]];
-    len = std::max(len, b.positions[t] + 1);
-  }
-  std::vector<uint32_t>& io = io_words_;
-  io.assign(tables, 0);
-  std::unordered_map<int32_t, uint32_t> seq_table;
-  for (int64_t t = 0; t < n; ++t) {
-    const int32_t seq = b.seq_ids[t];
-    auto [it, fresh] = seq_table.try_emplace(seq, static_cast<uint32_t>(io.size()));
-    if (fresh) {
-      for (int32_t p = 0; p < seq_len[seq]; ++p) io.push_back(static_cast<uint32_t>(cache_.row_index(seq, p)));
-    }
-    io[tok_off_ + t] = static_cast<uint32_t>(b.tokens[t]);
-    io[rows_off_ + t] = static_cast<uint32_t>(cache_.row_index(seq, b.positions[t]));
-    io[seen_off_ + t] = static_cast<uint32_t>(b.positions[t] + 1);
-    io[tab_off_ + t] = it->second;
-  }
-  uint32_t r = 0;
-  for (int64_t t = 0; t < n; ++t) {
-    if (b.want_logits[t]) io[out_off_ + r++] = static_cast<uint32_t>(t);
-  }
-  std::memcpy(io.data() + cos_off_, rope_.cos_.data(), static_cast<std::size_t>(n * half) * sizeof(float));
-  std::memcpy(io.data() + sin_off_, rope_.sin_.data(), static_cast<std::size_t>(n * half) * sizeof(float));
-
-  const std::size_t bytes = io.size() * sizeof(uint32_t);
+  in_.build(model_.hparams(), cache_, b);
+  const std::size_t bytes = in_.words.size() * sizeof(uint32_t);
   if (bytes > s_->io.size()) s_->io = vk_buffer(*ctx_, std::max(bytes, 2 * s_->io.size()), vk_buffer::kind::host);
-  s_->io.write(0, io.data(), bytes);
+  s_->io.write(0, in_.words.data(), bytes);
 }
 
 void vulkan_forward::record(const engine::batch& b) {
@@ -212,7 +151,7 @@ void vulkan_forward::record(const engine::batch& b) {
   };
 
   s.step->begin();
-  ops.embed(mat(model_.token_embd()), embd, s.io, tok_off_, n, s.x);
+  ops.embed(mat(model_.token_embd()), embd, s.io, in_.tok_off, n, s.x);
   ops.barrier();
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const engine::layer_weights& lw = model_.layers()[static_cast<std::size_t>(l)];
@@ -225,13 +164,13 @@ void vulkan_forward::record(const engine::batch& b) {
     if (lw.q_norm) norm(lw.q_norm, s.q, s.q, n * u32(hp.n_head), hd);
     if (lw.k_norm) norm(lw.k_norm, s.k, s.k, n * u32(hp.n_head_kv), hd);
     if (lw.q_norm || lw.k_norm) ops.barrier();
-    ops.rope(s.q, s.io, cos_off_, sin_off_, n, u32(hp.n_head), hd, neox);
-    ops.rope(s.k, s.io, cos_off_, sin_off_, n, u32(hp.n_head_kv), hd, neox);
+    ops.rope(s.q, s.io, in_.cos_off, in_.sin_off, n, u32(hp.n_head), hd, neox);
+    ops.rope(s.k, s.io, in_.cos_off, in_.sin_off, n, u32(hp.n_head_kv), hd, neox);
     ops.barrier();
     const auto li = static_cast<std::size_t>(l);
-    ops.kv_store(s.k, s.v, kpool_[li], vpool_[li], s.io, rows_off_, n, kvd, f16);
+    ops.kv_store(s.k, s.v, kpool_[li], vpool_[li], s.io, in_.rows_off, n, kvd, f16);
     ops.barrier();
-    ops.attention(s.q, kpool_[li], vpool_[li], s.io, seen_off_, tab_off_, s.attn, n, u32(hp.n_head),
+    ops.attention(s.q, kpool_[li], vpool_[li], s.io, in_.seen_off, in_.tab_off, s.attn, n, u32(hp.n_head),
                   u32(hp.n_head_kv), hd, f16, scale);
     ops.barrier();
     matmul(lw.wo, nullptr, s.attn, s.x, n, true);
@@ -247,7 +186,7 @@ void vulkan_forward::record(const engine::batch& b) {
     ops.barrier();
   }
   if (n_out == 0) return;
-  ops.gather_rows(s.x, s.out_x, s.io, out_off_, n_out, embd);
+  ops.gather_rows(s.x, s.out_x, s.io, in_.out_off, n_out, embd);
   ops.barrier();
   norm(model_.output_norm(), s.out_x, s.out_x, n_out, embd);
   ops.barrier();
