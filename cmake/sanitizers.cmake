@@ -2,10 +2,11 @@
 # build-asan, tests/fuzz/run.sh build-fuzz).
 #   LANEWAY_SANITIZE=ON: AddressSanitizer + UBSan on every target (GCC or clang). UBSan findings
 #     abort (-fno-sanitize-recover), so a test that trips one fails.
-#   LANEWAY_FUZZ=ON (clang only): the same sanitizers plus libFuzzer's coverage instrumentation
-#     on every target; tests/fuzz links the libFuzzer driver into fuzz_<harness>.
+#   LANEWAY_FUZZ=ON (clang 16 or newer): the same sanitizers plus libFuzzer's coverage
+#     instrumentation on every target; tests/fuzz links the libFuzzer driver into fuzz_<harness>.
+#     (Clang 14 cannot compile the coroutine files under that instrumentation.)
 if(LANEWAY_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  message(FATAL_ERROR "LANEWAY_FUZZ=ON needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14")
+  message(FATAL_ERROR "LANEWAY_FUZZ=ON needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_C_COMPILER=clang-16, or use tests/fuzz/run.sh")
 endif()
 
 if(LANEWAY_SANITIZE OR LANEWAY_FUZZ)

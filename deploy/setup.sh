@@ -11,13 +11,14 @@ debian_packages=(build-essential cmake ninja-build ccache pkg-config git curl
   libboost1.81-dev libssl-dev openssl nlohmann-json3-dev prometheus-cpp-dev libtomlplusplus-dev
   doctest-dev libcli11-dev libpcre2-dev libxxhash-dev
   glslc libvulkan-dev mesa-vulkan-drivers)
-# Tests also need: node + npm (integration tests, the openai client), clang with its runtimes
-# (libFuzzer harnesses, the ASan+UBSan build), headless Chromium (the HTML report screenshot),
-# promtool (Prometheus config and live /metrics checks), systemd-analyze (unit files), xmllint.
-debian_test_packages=(nodejs npm clang libclang-rt-14-dev chromium prometheus systemd libxml2-utils)
+# Tests also need: node + npm (integration tests, the openai client), clang 16 with its runtimes
+# (libFuzzer, ASan, UBSan for tests/fuzz/run.sh; clang 14 cannot build the gateway harnesses),
+# headless Chromium (the HTML report screenshot), promtool (Prometheus config and live /metrics checks), systemd-analyze (unit files), xmllint.
+debian_test_packages=(nodejs npm clang-16 libclang-rt-16-dev chromium prometheus systemd libxml2-utils)
 brew_packages=(cmake ninja ccache pkg-config boost openssl@3 nlohmann-json prometheus-cpp
   tomlplusplus doctest cli11 pcre2 xxhash shaderc spirv-cross)
-brew_test_packages=(node prometheus)
+# llvm: a clang with libFuzzer (Apple's has none); tests/fuzz/run.sh finds it under brew --prefix llvm.
+brew_test_packages=(node prometheus llvm)
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
