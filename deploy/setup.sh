@@ -15,6 +15,8 @@ debian_packages=(build-essential cmake ninja-build ccache pkg-config git curl
 # (libFuzzer, ASan, UBSan for tests/fuzz/run.sh; clang 14 cannot build the gateway harnesses),
 # headless Chromium (the HTML report screenshot), promtool (Prometheus config and live /metrics checks), systemd-analyze (unit files), xmllint.
 debian_test_packages=(nodejs npm clang-16 libclang-rt-16-dev chromium prometheus systemd libxml2-utils)
+# spirv-cross: the gpu.msl test translates the kernels to MSL and checks it, as the macOS build does.
+debian_test_packages+=(spirv-cross)
 brew_packages=(cmake ninja ccache pkg-config boost openssl@3 nlohmann-json prometheus-cpp
   tomlplusplus doctest cli11 pcre2 xxhash shaderc spirv-cross)
 # llvm: a clang with libFuzzer (Apple's has none); tests/fuzz/run.sh finds it under brew --prefix llvm.

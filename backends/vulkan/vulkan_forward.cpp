@@ -1,18 +1,13 @@
-// vulkan_forward (see vulkan_forward.hpp). Per step, for n batch tokens (as cpu_forward):
-//   x = embed(tokens)
-//   per layer:  xn = rmsnorm(x);  q,k,v = xn Wq/Wk/Wv (+bias);  (qwen3) per-head rmsnorm of q, k
-//               rope(q, k);  pool[layer][rows] = k, v;  attn = attention(q, pool[layer])
-//               x += attn Wo;  xn = rmsnorm(x);  gate = silu(xn Wg) * (xn Wu);  x += gate Wd
-//   logits = rmsnorm(x[rows that want them]) Wout
-// The residual adds are the accumulating matmuls (x += ...), the biases their epilogue.
+// vulkan_forward (see vulkan_forward.hpp). The op sequence of a step is gpu::record_step
+// (backends/gpu/forward_step.hpp), shared with the Metal host.
 #include "backends/vulkan/vulkan_forward.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "backends/gpu/forward_step.hpp"
 #include "backends/gpu/kernel_params.hpp"
 #include "backends/gpu/model_weights.hpp"
 #include "backends/gpu/step_inputs.hpp"
@@ -118,79 +113,20 @@ void vulkan_forward::fill_inputs(const engine::batch& b) {
 }
 
 void vulkan_forward::record(const engine::batch& b) {
-  const auto& hp = model_.hparams();
-  const uint32_t n = u32(b.size()), n_out = u32(b.n_logits());
-  const uint32_t embd = u32(hp.n_embd), kvd = u32(hp.kv_dim()), ff = u32(hp.n_ff);
-  const uint32_t hd = u32(hp.head_dim);
-  const bool f16 = cache_.layout().type == cpu::dtype::f16;
-  const bool neox = hp.rope == cpu::rope_mode::neox;
-  const float eps = hp.rms_eps, scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
   scratch& s = *s_;
-  vk_ops ops(*s.step, *pipelines_);
-
-  const auto mat = [&](const cpu::weight_view& w) {
-    const weight_ref r = weights_->at(w.data);
-    return weight_arg{weights_->chunk(r.chunk), r.offset, w.type};
-  };
-  const auto norm = [&](const float* g, binding x, binding y, uint32_t rows, uint32_t width) {
-    const weight_ref r = weights_->at(g);
-    ops.rmsnorm(weights_->chunk(r.chunk), r.offset, x, y, rows, width, eps);
-  };
-  // y (+)= x W^T (+ bias)
-  const auto matmul = [&](const cpu::weight_view& w, const float* bias, binding x, binding y, uint32_t rows,
-                          bool accumulate) {
-    const weight_arg wa = mat(w);
-    binding bias_buf = wa.buffer;
-    uint32_t bias_off = gpu::no_bias;
-    if (bias) {
-      const weight_ref r = weights_->at(bias);
-      bias_buf = weights_->chunk(r.chunk);
-      bias_off = r.offset;
-    }
-    ops.matmul(wa, u32(w.n_in), u32(w.n_out), x, u32(w.n_in), y, u32(w.n_out), rows, bias_buf, bias_off, accumulate);
-  };
-
-  s.step->begin();
-  ops.embed(mat(model_.token_embd()), embd, s.io, in_.tok_off, n, s.x);
-  ops.barrier();
-  for (int64_t l = 0; l < hp.n_layer; ++l) {
-    const engine::layer_weights& lw = model_.layers()[static_cast<std::size_t>(l)];
-    norm(lw.attn_norm, s.x, s.xn, n, embd);
-    ops.barrier();
-    matmul(lw.wq, lw.bq, s.xn, s.q, n, false);
-    matmul(lw.wk, lw.bk, s.xn, s.k, n, false);
-    matmul(lw.wv, lw.bv, s.xn, s.v, n, false);
-    ops.barrier();
-    if (lw.q_norm) norm(lw.q_norm, s.q, s.q, n * u32(hp.n_head), hd);
-    if (lw.k_norm) norm(lw.k_norm, s.k, s.k, n * u32(hp.n_head_kv), hd);
-    if (lw.q_norm || lw.k_norm) ops.barrier();
-    ops.rope(s.q, s.io, in_.cos_off, in_.sin_off, n, u32(hp.n_head), hd, neox);
-    ops.rope(s.k, s.io, in_.cos_off, in_.sin_off, n, u32(hp.n_head_kv), hd, neox);
-    ops.barrier();
-    const auto li = static_cast<std::size_t>(l);
-    ops.kv_store(s.k, s.v, kpool_[li], vpool_[li], s.io, in_.rows_off, n, kvd, f16);
-    ops.barrier();
-    ops.attention(s.q, kpool_[li], vpool_[li], s.io, in_.seen_off, in_.tab_off, s.attn, n, u32(hp.n_head),
-                  u32(hp.n_head_kv), hd, f16, scale);
-    ops.barrier();
-    matmul(lw.wo, nullptr, s.attn, s.x, n, true);
-    ops.barrier();
-    norm(lw.ffn_norm, s.x, s.xn, n, embd);
-    ops.barrier();
-    matmul(lw.w_gate, nullptr, s.xn, s.gate, n, false);
-    matmul(lw.w_up, nullptr, s.xn, s.up, n, false);
-    ops.barrier();
-    ops.silu_mul(s.gate, s.up, n * ff);
-    ops.barrier();
-    matmul(lw.w_down, nullptr, s.gate, s.x, n, true);
-    ops.barrier();
+  gpu::step_buffers<binding> bufs{s.x, s.xn, s.q, s.k, s.v, s.attn, s.gate, s.up, s.out_x, s.logits, s.io, {}, {}};
+  for (std::size_t l = 0; l < kpool_.size(); ++l) {
+    bufs.kpool.emplace_back(kpool_[l]);
+    bufs.vpool.emplace_back(vpool_[l]);
   }
-  if (n_out == 0) return;
-  ops.gather_rows(s.x, s.out_x, s.io, in_.out_off, n_out, embd);
-  ops.barrier();
-  norm(model_.output_norm(), s.out_x, s.out_x, n_out, embd);
-  ops.barrier();
-  matmul(model_.output(), nullptr, s.out_x, s.logits, n_out, false);
+  const auto bind = [&](const void* p) {
+    const weight_ref r = weights_->at(p);
+    return std::pair<binding, uint32_t>(weights_->chunk(r.chunk), r.offset);
+  };
+  s.step->begin();
+  vk_ops ops(*s.step, *pipelines_);
+  gpu::record_step(ops, model_, cache_.layout().type == cpu::dtype::f16, in_, bufs, u32(b.size()), u32(b.n_logits()),
+                   bind);
 }
 
 std::span<const float> vulkan_forward::decode(const engine::batch& b) {

@@ -16,6 +16,9 @@
 #ifdef LANEWAY_HAVE_VULKAN
 #include "backends/vulkan/vulkan_backend.hpp"
 #endif
+#ifdef LANEWAY_HAVE_METAL
+#include "backends/metal/metal_backend.hpp"
+#endif
 
 namespace {
 
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
   // The GPU hosts this binary was built with join the engine's backend registry (worker, bench).
 #ifdef LANEWAY_HAVE_VULKAN
   laneway::vulkan::register_backend();
+#endif
+#ifdef LANEWAY_HAVE_METAL
+  laneway::metal::register_backend();
 #endif
   if (argc < 2) {
     print_help();
