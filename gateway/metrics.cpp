@@ -44,6 +44,7 @@ gateway_metrics::gateway_metrics() : registry_(std::make_shared<prometheus::Regi
   tls_cert_info_ = &prometheus::BuildGauge().Name("laneway_tls_certificate_info").Help("1 for the client listener's loaded certificate: its SHA-256 fingerprint and subject CN").Register(r);
   upstream_tls_seconds_ = &prometheus::BuildHistogram().Name("laneway_upstream_tls_handshake_seconds").Help("TLS handshakes with https nodes, after the TCP connect").Register(r);
   upstream_tls_failures_ = &prometheus::BuildCounter().Name("laneway_upstream_tls_handshake_failures_total").Help("Failed TLS handshakes with https nodes, by node and reason (verify_failed, pin_mismatch, timeout, handshake_failed, alert)").Register(r);
+  upstream_tls_handshakes_ = &prometheus::BuildCounter().Name("laneway_upstream_tls_handshakes_total").Help("TLS handshakes with https nodes, by node and result (full, resumed: a kept session was accepted, failed)").Register(r);
   rejected_ = &prometheus::BuildCounter().Name("laneway_rejected_requests_total").Help("Requests answered by the server layer itself (limits, malformed HTTP), by code").Register(r);
   load_reports_ = &prometheus::BuildCounter().Name("laneway_node_load_reports_total").Help("Load reports read from nodes (/load, /metrics, /slots, /api/ps), by result").Register(r);
   reported_running_ = &prometheus::BuildGauge().Name("laneway_node_reported_running").Help("Requests the node says it is running (last report)").Register(r);
@@ -136,6 +137,10 @@ prometheus::Histogram* gateway_metrics::upstream_tls_histogram(const std::string
 
 void gateway_metrics::upstream_tls_failure(const std::string& node, std::string_view reason) {
   upstream_tls_failures_->Add({{"node", node}, {"reason", std::string(reason)}}).Increment();
+}
+
+prometheus::Counter* gateway_metrics::upstream_tls_handshakes(const std::string& node, std::string_view result) {
+  return &upstream_tls_handshakes_->Add({{"node", node}, {"result", std::string(result)}});
 }
 
 void gateway_metrics::rejected(std::string_view code) { rejected_->Add({{"code", std::string(code)}}).Increment(); }

@@ -48,6 +48,8 @@ class gateway_metrics {
   // Upstream TLS per node: the handshake-time histogram, failures by reason (docs/tls.md).
   prometheus::Histogram* upstream_tls_histogram(const std::string& node);
   void upstream_tls_failure(const std::string& node, std::string_view reason);
+  // Upstream TLS handshakes per node by result: "full", "resumed" (a kept session), "failed".
+  prometheus::Counter* upstream_tls_handshakes(const std::string& node, std::string_view result);
 
   // Node kinds, prefix index, routing and lanes (docs/metrics.md).
   void load_report(const std::string& node, std::string_view result, const node_report& report);
@@ -84,6 +86,7 @@ class gateway_metrics {
   prometheus::Gauge* tls_cert_info_child_ = nullptr;
   prometheus::Family<prometheus::Histogram>* upstream_tls_seconds_;
   prometheus::Family<prometheus::Counter>* upstream_tls_failures_;
+  prometheus::Family<prometheus::Counter>* upstream_tls_handshakes_;
   prometheus::Counter* client_disconnects_;
   prometheus::Family<prometheus::Counter>* load_reports_;
   prometheus::Family<prometheus::Gauge>* reported_running_;

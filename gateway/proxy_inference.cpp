@@ -321,6 +321,7 @@ void write_access_log(const http::exchange& ex, const std::string& target, const
       .str("hop", "gateway")
       .boolean("client_tls", ex.stream.is_tls())
       .boolean("upstream_tls", c.upstream_tls)
+      .boolean("upstream_tls_resumed", c.stats.tls_resumed)
       .str("request_id", ex.request_id)
       .str("lane", c.lane)
       .str_or_null("tenant", c.key.tenant)

@@ -286,6 +286,7 @@ asio::awaitable<attempt_result> forward_once(http::exchange& ex, node& target, u
     }
     connection_ptr conn = std::move(got->conn);
     stats.reused = got->reused;
+    stats.tls_resumed = conn->tls_resumed;
     stats.connect_ms = got->connect_seconds * 1000.0;
     up.set(bhttp::field::host, target.config().url.host_header());
 

@@ -23,6 +23,7 @@ using upstream_request = boost::beast::http::request<boost::beast::http::string_
 
 struct attempt_stats {
   bool reused = false;
+  bool tls_resumed = false;  // the connection's TLS handshake resumed a session (when it was opened)
   double connect_ms = 0;
   double ttfb_ms = -1;  // request sent → response header; -1 when no header arrived
   std::size_t bytes_out = 0;

@@ -1,10 +1,12 @@
 // Talking to a node at the TCP/HTTP level: connect with a deadline (resolving names when the
-// node is not an IP literal), then the TLS handshake for a https node, and a small GET used by
-// health probes, load polls and model discovery.
+// node is not an IP literal, the resolution inside the same deadline), then the TLS handshake for
+// a https node, and a small GET used by health probes, load polls and model discovery. The TCP
+// connect is also what `laneway ladder` opens its connections with.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -21,8 +23,16 @@ namespace beast = boost::beast;
 
 class upstream_tls;
 
-// Connects `stream` (closed on entry) to the node; sets TCP_NODELAY. With `tls` (a https node)
-// the handshake follows, within its own `timeout`. Errors: upstream_connect, upstream_timeout.
+// Connects `stream` (closed on entry) to the URL's host and port within `timeout`, name
+// resolution included (a DNS server that does not answer ends it at the deadline too); sets
+// TCP_NODELAY.
+// Errors: upstream_connect ("cannot resolve ...", "resolving ... timed out", "connect to ...").
+asio::awaitable<http::result<bool>> connect_tcp(beast::tcp_stream& stream, const node_url& url,
+                                                std::chrono::milliseconds timeout);
+
+// Connects `stream` (closed on entry) to the node (connect_tcp). With `tls` (a https node) the
+// handshake follows, within its own `timeout`, offering the node's kept session. The value:
+// whether the TLS session was resumed (false for plain TCP). Errors: upstream_connect.
 asio::awaitable<http::result<bool>> connect_node(upstream_stream& stream, const node_url& url, const upstream_tls* tls,
                                                  std::chrono::milliseconds timeout);
 

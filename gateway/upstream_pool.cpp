@@ -49,6 +49,7 @@ boost::asio::awaitable<http::result<checkout>> upstream_pool::acquire(bool allow
   node_metrics_.connect_seconds->Observe(seconds);
   conn->created = pool_clock::now();
   conn->last_used = conn->created;
+  conn->tls_resumed = *connected;
   co_return checkout{std::move(conn), false, seconds};
 }
 

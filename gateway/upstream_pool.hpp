@@ -1,7 +1,8 @@
 // Keep-alive connections to one node, owned by one I/O thread (no locks): reuse the most recently
 // used idle connection that is still alive, else open a new one with a deadline (and, for a https
-// node, a TLS handshake: reusing a pooled connection saves both). Metrics count opened, reused
-// and closed-by-reason connections and connect time.
+// node, a TLS handshake: reusing a pooled connection saves both, and a new one resumes the node's
+// TLS session when it can). Metrics count opened, reused and closed-by-reason connections and
+// connect time.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +29,7 @@ struct upstream_connection {
   pool_clock::time_point created{};
   pool_clock::time_point last_used{};
   std::uint64_t requests = 0;
+  bool tls_resumed = false;  // its TLS handshake resumed the node's kept session
 };
 using connection_ptr = std::unique_ptr<upstream_connection>;
 

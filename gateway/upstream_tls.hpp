@@ -3,8 +3,15 @@
 // handshake that every connection to the node makes: SNI and the name verified (tls_server_name,
 // else the URL's host), the chain verified, then the optional pin (SHA-256 of the node's leaf
 // certificate). A pin without a CA file trusts exactly the pinned certificate (self-signed
-// hosts). Handshake time is a histogram per node; failures are counted per node and reason and
-// logged once per change of reason, so a failing node says why without flooding the log.
+// hosts). Handshake time is a histogram per node; handshakes are counted by result (full,
+// resumed, failed) and failures per node and reason, logged once per change of reason, so a
+// failing node says why without flooding the log.
+//
+// Session resumption: the node's latest resumable session (a TLS 1.3 ticket, which arrives after
+// the handshake, or a TLS 1.2 ticket) is kept here and offered by the next connection. It lives in
+// this object, which is made per node and rebuilt when the node's tls_* keys change, so a session
+// never crosses nodes or survives a change of CA, server name, pin or client certificate. The pin
+// is checked on resumed sessions too (against the certificate the session carries).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,12 +26,14 @@
 #include "gateway/http/error.hpp"
 
 namespace prometheus {
+class Counter;
 class Histogram;
 }
 
 namespace laneway::gateway {
 
 class gateway_metrics;
+class tls_session_slot;
 
 class upstream_tls {
  public:
@@ -38,8 +47,9 @@ class upstream_tls {
   const std::string& problem() const { return problem_; }
   const std::string& server_name() const { return server_name_; }
 
-  // The client side of the handshake over a connected `stream`, within `timeout`.
-  // Errors: upstream_connect with the reason (verification, pin, timeout).
+  // The client side of the handshake over a connected `stream`, within `timeout`, offering the
+  // kept session. The value: whether the session was resumed. Errors: upstream_connect with the
+  // reason (verification, pin, timeout).
   boost::asio::awaitable<http::result<bool>> handshake(http::tls_stream& stream, std::chrono::milliseconds timeout) const;
   // The node ended the TLS session with an alert after the handshake (reason "alert"): counted
   // and logged like a handshake failure. Returns the message for the caller's error.
@@ -47,7 +57,7 @@ class upstream_tls {
 
  private:
   void failed(std::string_view reason, const std::string& detail) const;
-  void succeeded(double seconds) const;
+  void succeeded(double seconds, bool resumed) const;
 
   std::string node_;
   std::string server_name_;
@@ -55,7 +65,11 @@ class upstream_tls {
   std::shared_ptr<boost::asio::ssl::context> context_;
   std::string problem_;  // why context_ is null
   gateway_metrics& metrics_;
+  tls_session_slot* sessions_ = nullptr;  // owned by the SSL_CTX (ex_data), which may outlive this object
   prometheus::Histogram* seconds_;
+  prometheus::Counter* full_;
+  prometheus::Counter* resumed_;
+  prometheus::Counter* failed_;
   mutable std::mutex mutex_;
   mutable std::string last_failure_;  // logged once per change
   mutable std::string_view last_reason_;

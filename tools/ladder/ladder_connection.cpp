@@ -11,8 +11,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,6 +22,7 @@
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gateway/upstream_client.hpp"
 #include "tools/ladder/target_url.hpp"
 
 namespace laneway::ladder {
@@ -54,37 +53,6 @@ void read_usage(const std::string& body, request_sample& s) {
     s.prompt_tokens = u->value("prompt_tokens", 0L);
     s.completion_tokens = u->value("completion_tokens", 0L);
   }
-}
-
-// Connects `stream` (closed) to the URL's host within `timeout`, resolving names (the resolver is
-// cancelled at the deadline too); sets TCP_NODELAY. "" or why not.
-asio::awaitable<std::string> tcp_connect(beast::tcp_stream& stream, const gateway::node_url& url,
-                                         std::chrono::milliseconds timeout) {
-  using tcp = asio::ip::tcp;
-  beast::error_code ec;
-  auto address = asio::ip::make_address(url.host, ec);
-  stream.expires_after(timeout);
-  if (!ec) {
-    auto [cec] = co_await stream.async_connect(tcp::endpoint(address, url.port), use_tuple);
-    ec = cec;
-  } else {
-    auto ex = co_await asio::this_coro::executor;
-    tcp::resolver resolver(ex);
-    asio::steady_timer deadline(ex, timeout);
-    deadline.async_wait([&resolver](const beast::error_code& e) {
-      if (!e) resolver.cancel();
-    });
-    auto [rec, results] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_tuple);
-    deadline.cancel();
-    if (rec) co_return "cannot resolve " + url.host + ": " + rec.message();
-    auto [cec, endpoint] = co_await stream.async_connect(results, use_tuple);
-    ec = cec;
-  }
-  stream.expires_never();
-  if (ec == beast::error::timeout) co_return "connect to " + url.text() + " timed out";
-  if (ec) co_return "connect to " + url.text() + ": " + ec.message();
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  co_return "";
 }
 
 template <typename Stream>
@@ -198,8 +166,8 @@ asio::awaitable<std::string> ladder_connection::open(std::string* detail) {
     plain_.emplace(ex_);
     tcp = &*plain_;
   }
-  if (auto failed = co_await tcp_connect(*tcp, target_.url, target_.connect_timeout); !failed.empty()) {
-    if (detail) *detail = failed;
+  if (auto connected = co_await gateway::connect_tcp(*tcp, target_.url, target_.connect_timeout); !connected) {
+    if (detail) *detail = connected.err().message;
     close();
     co_return "connect";
   }
