@@ -68,20 +68,15 @@
 //
 // SIGTERM / SIGINT: close every connection and exit 0.
 import http from 'node:http';
-import { parseArgs } from 'node:util';
+import { listenAndAnnounce, parseNodeArgs, stopOnSignals } from './node_process.mjs';
 
-const { values: args } = parseArgs({
+const args = parseNodeArgs({
+  name: 'fake',
   options: {
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    models: { type: 'string', default: 'fake-model' },
-    name: { type: 'string', default: 'fake' },
     behavior: { type: 'string', default: 'normal' },
     kind: { type: 'string', default: 'openai' },
-    'exit-on-stdin-close': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
-  strict: true,
 });
 
 if (args.help) {
@@ -764,10 +759,7 @@ server.on('clientError', (err, socket) => {
   else socket.destroy();
 });
 
-let stopping = false;
 function shutdown() {
-  if (stopping) return;
-  stopping = true;
   for (const t of timers) clearTimeout(t);
   timers.clear();
   server.close(() => process.exit(0));
@@ -776,23 +768,5 @@ function shutdown() {
   // server.close's callback runs once every socket is gone; this is the backstop.
   setTimeout(() => process.exit(0), 1000).unref();
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-if (args['exit-on-stdin-close']) {
-  process.stdin.on('end', shutdown);
-  process.stdin.on('close', shutdown);
-  process.stdin.on('error', shutdown);
-  process.stdin.resume();
-}
-
-server.on('error', (err) => {
-  process.stderr.write(`fake_upstream ${NAME}: ${err.message}\n`);
-  process.exit(1);
-});
-
-server.listen(Number(args.port), args.host, () => {
-  const addr = server.address();
-  process.stdout.write(
-    JSON.stringify({ event: 'listening', port: addr.port, host: args.host, name: NAME, models: state.models }) + '\n',
-  );
-});
+stopOnSignals(args, shutdown);
+listenAndAnnounce(server, args, { models: state.models });

@@ -4,42 +4,20 @@
 // marked (upstream error counters, ejection), and the gateway and the other nodes keep serving.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import {
-  chatBody, cleanupAll, errorOf, gatewayConfig, openStream, parseJsonLine, Proc, request, startGateway, startUpstream,
-  TEST_DIR, waitFor,
+  chatBody, cleanupAll, errorOf, FAULTS_NODE, openStream, request, startGatewayOver, startUpstream,
 } from './harness.mjs';
 
 after(cleanupAll);
 
 const CHAT = '/v1/chat/completions';
 
-async function startFaultsNode({ name, models = ['m1'], fault = 'ok' }) {
-  const proc = new Proc(process.execPath, [path.join(TEST_DIR, 'faults_node.mjs'), '--port', '0', '--name', name,
-    '--models', models.join(','), '--fault', fault, '--exit-on-stdin-close'], { label: `faults:${name}` });
-  const info = parseJsonLine(await proc.waitForLine((l) => parseJsonLine(l)?.event === 'listening', 10000, 'stdout'));
-  const url = `http://127.0.0.1:${info.port}`;
-  return {
-    name,
-    url,
-    proc,
-    async stats() {
-      return (await request(`${url}/_stats`, { timeoutMs: 2000 })).json;
-    },
-    async control(obj) {
-      return (await request(`${url}/_control`, { json: obj, timeoutMs: 2000 })).json;
-    },
-  };
-}
+const startFaultsNode = ({ name, models = ['m1'], fault = 'ok' }) =>
+  startUpstream({ script: FAULTS_NODE, label: `faults:${name}`, name, models, args: ['--fault', fault] });
 
 // A gateway over the given nodes ({name, url, models}); waits until all are healthy.
-async function gatewayOver(nodes, sections = {}) {
-  const gw = await startGateway({
-    config: gatewayConfig({ nodes: nodes.map((n) => ({ name: n.name, url: n.url, models: n.models })), ...sections }),
-  });
-  await gw.waitHealthy(nodes.map((n) => n.name));
-  return gw;
-}
+const gatewayOver = (nodes, sections = {}) =>
+  startGatewayOver(nodes.map((n) => ({ name: n.name, url: n.url, models: n.models })), { model: 'm1', ...sections });
 
 async function stillServing(gw, headers = {}) {
   assert.equal((await request(`${gw.url}/health`)).status, 200);

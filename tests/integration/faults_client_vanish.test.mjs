@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  cleanupAll, gatewayConfig, openStream, parsePrometheus, request, startGateway, startWorker, sumMetric, waitFor,
+  cleanupAll, openStream, parsePrometheus, request, startGatewayOver, startWorkers, sumMetric, waitFor,
 } from './harness.mjs';
 import { procStats } from '../soak/proc_stats.mjs';
 
@@ -24,10 +24,8 @@ describe('a client that vanishes', () => {
   let w;
   let baselineFds;
   before(async () => {
-    w = await startWorker({ args: ['--kv-memory', '32MiB'] });
-    gw = await startGateway({ config: gatewayConfig({ nodes: [{ name: 'w', url: w.url, kind: 'laneway' }] }) });
-    await gw.waitHealthy(['w']);
-    await waitFor(async () => (await request(`${gw.url}/v1/models`)).json?.data?.some((m) => m.id === MODEL), 10000, 'the model listed');
+    [w] = await startWorkers(1, { names: ['w'] });
+    gw = await startGatewayOver([w], { model: MODEL });
     // Warm up: pooled upstream connections and the worker's agents are in place.
     for (let i = 0; i < 3; i++) {
       const r = await request(`${gw.url}/v1/completions`, { json: { ...LONG, max_tokens: 4 }, timeoutMs: 20000 });

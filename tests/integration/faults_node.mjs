@@ -18,19 +18,9 @@
 // POST /_control {"silent":true} makes the node go silent: from then on it accepts connections
 // and reads nothing, answers nothing (health probes included) — a wedged process.
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { listenAndAnnounce, parseNodeArgs, stopOnSignals } from './node_process.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    name: { type: 'string', default: 'faulty' },
-    models: { type: 'string', default: 'fake-model' },
-    fault: { type: 'string', default: 'ok' },
-    'exit-on-stdin-close': { type: 'boolean', default: false },
-  },
-  strict: true,
-});
+const args = parseNodeArgs({ name: 'faulty', options: { fault: { type: 'string', default: 'ok' } } });
 
 const NAME = args.name;
 const MODELS = args.models.split(',').filter(Boolean);
@@ -168,15 +158,5 @@ function shutdown() {
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-if (args['exit-on-stdin-close']) {
-  process.stdin.on('end', shutdown);
-  process.stdin.on('close', shutdown);
-  process.stdin.on('error', shutdown);
-  process.stdin.resume();
-}
-
-server.listen(Number(args.port), args.host, () => {
-  process.stdout.write(JSON.stringify({ event: 'listening', port: server.address().port, name: NAME, models: MODELS }) + '\n');
-});
+stopOnSignals(args, shutdown);
+listenAndAnnounce(server, args, { models: MODELS });

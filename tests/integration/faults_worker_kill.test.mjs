@@ -4,7 +4,9 @@
 // worker started again on the same port rejoins and serves.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanupAll, gatewayConfig, openStream, request, startGateway, startWorker, waitFor } from './harness.mjs';
+import {
+  cleanupAll, openStream, request, startGatewayOver, startWorker, startWorkers, waitFor,
+} from './harness.mjs';
 
 after(cleanupAll);
 
@@ -21,15 +23,8 @@ async function running(w) {
 describe('a worker killed mid-stream', () => {
   test('SSE error for its clients, the other worker untouched, ejection, rejoin on the same port', async () => {
     const args = ['--kv-memory', '32MiB'];
-    const workers = await Promise.all([startWorker({ label: 'worker-0', args }), startWorker({ label: 'worker-1', args })]);
-    const gw = await startGateway({
-      config: gatewayConfig({
-        nodes: workers.map((w, i) => ({ name: `w${i}`, url: w.url, kind: 'laneway' })),
-        upstream: { retries: 1 },
-      }),
-    });
-    await gw.waitHealthy(['w0', 'w1']);
-    await waitFor(async () => (await request(`${gw.url}/v1/models`)).json?.data?.some((m) => m.id === MODEL), 10000, 'the model listed');
+    const workers = await startWorkers(2, { args });
+    const gw = await startGatewayOver(workers, { model: MODEL, upstream: { retries: 1 } });
 
     // Two streams on each worker: least_in_flight puts each new one on the less busy node.
     const streams = [];

@@ -327,14 +327,19 @@ export function runLaneway(args, opts) {
 
 // ---- fake upstream ---------------------------------------------------------------------------
 
-// Starts fake_upstream.mjs. opts: {name, models: [..], behavior, host, kind}.
+export const FAULTS_NODE = path.join(TEST_DIR, 'faults_node.mjs');
+
+// Starts fake_upstream.mjs (or `script`, another node that takes the same options and prints the
+// same `listening` line, such as FAULTS_NODE). opts: {name, models: [..], behavior, host, kind,
+// args: [more options], script, label}.
 export async function startUpstream(opts = {}) {
   const name = opts.name ?? 'fake';
-  const args = [FAKE_UPSTREAM, '--port', '0', '--host', opts.host ?? '127.0.0.1', '--name', name, '--exit-on-stdin-close'];
+  const args = [opts.script ?? FAKE_UPSTREAM, '--port', '0', '--host', opts.host ?? '127.0.0.1', '--name', name, '--exit-on-stdin-close'];
   if (opts.models) args.push('--models', [].concat(opts.models).join(','));
   if (opts.behavior) args.push('--behavior', opts.behavior);
   if (opts.kind) args.push('--kind', opts.kind);
-  const proc = new Proc(process.execPath, args, { label: `upstream:${name}` });
+  if (opts.args) args.push(...opts.args);
+  const proc = new Proc(process.execPath, args, { label: opts.label ?? `upstream:${name}` });
   const line = await proc.waitForLine((l) => parseJsonLine(l)?.event === 'listening', 10000, 'stdout');
   const info = parseJsonLine(line);
   const url = `http://127.0.0.1:${info.port}`;
@@ -518,22 +523,46 @@ export async function startCluster({ nodes = [{ name: 'a' }], waitAllHealthy = t
   const gw = await startGateway({ config });
   if (waitAllHealthy) await gw.waitHealthy(ups.map((u) => u.name));
   if (waitAllHealthy && waitModels) {
-    const want = [...new Set(nodes.flatMap((n) => [].concat(n.nodeModels ?? n.models ?? ['fake-model'])))];
-    await waitFor(
-      async () => {
-        const r = await request(`${gw.url}/v1/models`, { timeoutMs: 2000 });
-        const ids = r.status === 200 && Array.isArray(r.json?.data) ? r.json.data.map((m) => m.id) : [];
-        return want.every((m) => ids.includes(m));
-      },
-      10000,
-      `GET /v1/models to list ${want.join(', ')}`,
-      50,
-    );
+    await waitModelsListed(gw, [...new Set(nodes.flatMap((n) => [].concat(n.nodeModels ?? n.models ?? ['fake-model'])))]);
   }
   return { gw, up, ups };
 }
 
+// Waits until the gateway's GET /v1/models lists every id in `models`.
+export async function waitModelsListed(gw, models, timeoutMs = 10000) {
+  const want = [].concat(models);
+  await waitFor(
+    async () => {
+      const r = await request(`${gw.url}/v1/models`, { timeoutMs: 2000 });
+      const ids = r.status === 200 && Array.isArray(r.json?.data) ? r.json.data.map((m) => m.id) : [];
+      return want.every((m) => ids.includes(m));
+    },
+    timeoutMs,
+    `GET /v1/models to list ${want.join(', ')}`,
+    50,
+  );
+}
+
+// A gateway over `nodes` ({name, url, kind}; workers from startWorkers() fit), started by
+// `start(nodes)` (default: startGateway with gatewayConfig of the nodes and `sections`), once
+// every node is healthy and GET /v1/models lists `model` (the bundled one by default).
+export async function startGatewayOver(nodes, { model = 'stories260K', start, healthyTimeoutMs = 10000, ...sections } = {}) {
+  const gw = start ? await start(nodes) : await startGateway({ config: gatewayConfig({ nodes, ...sections }) });
+  await gw.waitHealthy(nodes.map((n) => n.name), 1, healthyTimeoutMs);
+  await waitModelsListed(gw, [model]);
+  return gw;
+}
+
 // ---- worker ----------------------------------------------------------------------------------
+
+// `n` workers on the bundled model (startWorker with `args`, a small KV pool by default), in
+// parallel. Each is also a gateway node: name (`names[i]`, default w0, w1, ...), url, kind laneway.
+export async function startWorkers(n, { args = ['--kv-memory', '32MiB'], names = [] } = {}) {
+  return Promise.all(Array.from({ length: n }, async (_, i) => {
+    const w = await startWorker({ label: `worker-${i}`, args });
+    return Object.assign(w, { name: names[i] ?? `w${i}`, kind: 'laneway' });
+  }));
+}
 
 // Starts `laneway worker --port 0 ARGS...` (the bundled model unless args give -m), waits for
 // its `listening` line and GET /health == 200. Returns {port, url, proc, logs, load(), metric()}.

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  SOURCE_DIR, cleanupAll, gatewayConfig, makeTempDir, request, runLaneway, startGateway, startWorker, waitFor,
+  SOURCE_DIR, cleanupAll, makeTempDir, request, runLaneway, startGatewayOver, startWorker, waitFor,
   writeTempFile,
 } from './harness.mjs';
 
@@ -147,12 +147,7 @@ describe('laneway ladder', () => {
   });
 
   test('through the gateway with a --mix file: its kinds, per-entry stream, the copy and the digests', async () => {
-    const gw = await startGateway({
-      config: gatewayConfig({ nodes: [{ name: 'w', url: w.url, kind: 'laneway' }] }),
-    });
-    await gw.waitHealthy(['w']);
-    await waitFor(async () => (await request(`${gw.url}/v1/models`)).json?.data?.some((m) => m.id === 'stories260K'),
-      10000, 'the gateway lists the worker model');
+    const gw = await startGatewayOver([{ name: 'w', url: w.url, kind: 'laneway' }]);
     const mix = writeTempFile('team-mix.toml', [
       'name = "team-mix"', 'version = 7', 'filler = "Once upon a time a robot learned to paint. "',
       '[[entries]]', 'kind = "hello"', 'weight = 2', 'messages = [{ role = "user", content = "Say hello." }]',

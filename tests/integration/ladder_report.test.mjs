@@ -10,28 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  cleanupAll, gatewayConfig, makeTempDir, request, runCommand, runLaneway, startGateway, startWorker, waitFor,
+  cleanupAll, makeTempDir, request, runCommand, runLaneway, startGatewayOver, startWorker, startWorkers, waitFor,
 } from './harness.mjs';
+import { makeCertificates, startTlsGateway } from './tls_support.mjs';
 
 after(cleanupAll);
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-async function openssl(args, cwd) {
-  const r = await runCommand('openssl', args, { cwd, timeoutMs: 20000 });
-  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-}
-
-// ca.pem and server.pem/server.key for 127.0.0.1 and localhost, signed by that CA.
-async function makeCertificates() {
-  const dir = makeTempDir('laneway-ladder-tls-');
-  await openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ladder-test-ca'], dir);
-  await openssl(['req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'], dir);
-  return (name) => path.join(dir, name);
-}
 
 // Decodes an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into {width, height, channels, pixels}.
 function decodePng(buf) {
@@ -95,18 +78,11 @@ describe('laneway ladder over https (the gateway\'s TLS listener)', () => {
   let gw;
   let tlsUrl;
   before(async () => {
-    cert = await makeCertificates();
-    w = await startWorker({ args: ['--kv-memory', '32MiB'] });
-    const tls = `[tls]\nlisten = "127.0.0.1:0"\ncert_file = ${JSON.stringify(cert('server.pem'))}\n` +
-      `key_file = ${JSON.stringify(cert('server.key'))}\n`;
-    gw = await startGateway({ config: gatewayConfig({ nodes: [{ name: 'w', url: w.url, kind: 'laneway' }], raw: tls }) });
-    const address = gw.logs.find((l) => l.msg === 'listening')?.tls_address;
-    const m = /:(\d+)$/.exec(String(address));
-    assert.ok(m, `the listening line names the TLS address (got ${address})`);
-    tlsUrl = `https://127.0.0.1:${m[1]}`;
-    await gw.waitHealthy(['w']);
-    await waitFor(async () => (await request(`${gw.url}/v1/models`)).json?.data?.some((x) => x.id === 'stories260K'),
-      10000, 'the gateway lists the worker model');
+    cert = await makeCertificates({ certs: ['server'] });
+    [w] = await startWorkers(1, { names: ['w'] });
+    const tls = { cert_file: cert('server.pem'), key_file: cert('server.key') };
+    gw = await startGatewayOver([w], { start: (nodes) => startTlsGateway({ nodes, tls }) });
+    tlsUrl = `https://127.0.0.1:${gw.tlsPort}`;
   });
 
   test('https with --ca-file: requests over TLS, the A/B pays the handshake', async () => {

@@ -8,25 +8,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import {
-  chatBody, cleanupAll, gatewayConfig, parseSse, request, runCommand, runLaneway, startGateway,
+  chatBody, cleanupAll, gatewayConfig, parseSse, request, runCommand, runLaneway,
   startUpstream, waitFor, withTimeout, writeTempFile,
 } from './harness.mjs';
-import { curl, httpsRequest, makeCertificates, openssl } from './tls_support.mjs';
+import { curl, httpsRequest, makeCertificates, openssl, startTlsGateway, tlsListener } from './tls_support.mjs';
 
 after(cleanupAll);
 
-function tlsTable(cert, key) {
-  return `[tls]\nlisten = "127.0.0.1:0"\ncert_file = ${JSON.stringify(cert)}\nkey_file = ${JSON.stringify(key)}\n`;
-}
-
-async function startTlsGateway(up, cert, key, server = {}) {
-  const gw = await startGateway({ config: gatewayConfig({ nodes: [up], server, raw: tlsTable(cert, key) }) });
-  const address = gw.logs.find((l) => l.msg === 'listening')?.tls_address;
-  const m = /:(\d+)$/.exec(String(address));
-  assert.ok(m, `the listening line names the TLS address (got ${address})`);
-  gw.tlsPort = Number(m[1]);
-  return gw;
-}
+// A gateway over `up` whose [tls] listener serves `cert`/`key`.
+const startTlsGatewayWith = (up, cert, key, server = {}) =>
+  startTlsGateway({ nodes: [up], server, tls: { cert_file: cert, key_file: key } });
 
 describe('TLS listener', () => {
   let cert;
@@ -35,7 +26,7 @@ describe('TLS listener', () => {
   before(async () => {
     cert = await makeCertificates();
     up = await startUpstream({ name: 'a', models: ['m1'] });
-    gw = await startTlsGateway(up, cert('server.pem'), cert('server.key'), { header_timeout: '1s' });
+    gw = await startTlsGatewayWith(up, cert('server.pem'), cert('server.key'), { header_timeout: '1s' });
     await gw.waitHealthy(['a']);
   });
 
@@ -141,7 +132,7 @@ describe('TLS certificates that clients refuse, and bad files', () => {
   });
 
   test('an expired certificate starts with a warning and clients refuse it', async () => {
-    const gw = await startTlsGateway(up, cert('expired.pem'), cert('expired.key'));
+    const gw = await startTlsGatewayWith(up, cert('expired.pem'), cert('expired.key'));
     assert.ok(gw.logs.some((l) => /expired/.test(l.msg ?? '')), 'the expired certificate is logged at start');
     await assert.rejects(httpsRequest(gw.tlsPort, { path: '/health', ca: fs.readFileSync(cert('ca.pem')) }),
       (e) => e.code === 'CERT_HAS_EXPIRED');
@@ -151,7 +142,7 @@ describe('TLS certificates that clients refuse, and bad files', () => {
   });
 
   test('a self-signed certificate is refused unless the client trusts it', async () => {
-    const gw = await startTlsGateway(up, cert('self.pem'), cert('self.key'));
+    const gw = await startTlsGatewayWith(up, cert('self.pem'), cert('self.key'));
     await assert.rejects(httpsRequest(gw.tlsPort, { path: '/health', ca: fs.readFileSync(cert('ca.pem')) }),
       (e) => e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT');
     const ok = await httpsRequest(gw.tlsPort, { path: '/health', ca: fs.readFileSync(cert('self.pem')) });
@@ -172,7 +163,7 @@ describe('TLS certificates that clients refuse, and bad files', () => {
       { cert: cert('server.pem'), key: cert('self.key'), want: /tls\.key_file: the key in .* does not match the certificate/ },
     ];
     for (const c of cases) {
-      const file = writeTempFile('gateway.toml', gatewayConfig({ nodes: [up], raw: tlsTable(c.cert, c.key) }));
+      const file = writeTempFile('gateway.toml', gatewayConfig({ nodes: [up], raw: tlsListener({ cert_file: c.cert, key_file: c.key }) }));
       const r = await runLaneway(['gateway', '-c', file]);
       assert.equal(r.code, 2, `exit 2 for ${c.want}: ${r.stderr}`);
       assert.match(r.stderr, c.want);

@@ -15,7 +15,9 @@ import {
   chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, Proc, request, runLaneway, SOURCE_DIR, startGateway,
   startUpstream, startWorker, waitFor, withTimeout,
 } from './harness.mjs';
-import { curl, fingerprint, hexOf, httpsRequest, makeCertificates, portOf } from './tls_support.mjs';
+import {
+  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, startTlsGateway, tlsPortOf,
+} from './tls_support.mjs';
 
 after(cleanupAll);
 
@@ -49,10 +51,10 @@ tenant = "keyed"
 }
 
 async function startMtlsGateway(up, cert, mode, certFile = cert('server.pem'), keyFile = cert('server.key')) {
-  const tls = `[tls]\nlisten = "127.0.0.1:0"\ncert_file = ${JSON.stringify(certFile)}\nkey_file = ${JSON.stringify(keyFile)}\n` +
-    `client_ca_file = ${JSON.stringify(cert('ca.pem'))}\nclient_certs = "${mode}"\n`;
-  const gw = await startGateway({ config: gatewayConfig({ nodes: [up], raw: tls + await keysToml(cert) }) });
-  gw.tlsPort = portOf(gw.logs.find((l) => l.msg === 'listening')?.tls_address);
+  const gw = await startTlsGateway({
+    nodes: [up], raw: await keysToml(cert),
+    tls: { cert_file: certFile, key_file: keyFile, client_ca_file: cert('ca.pem'), client_certs: mode },
+  });
   await gw.waitHealthy([up.name]);
   return gw;
 }
@@ -192,11 +194,8 @@ describe('client certificates optional', () => {
 describe('certificate reload on SIGHUP', () => {
   test('a stream open across the reload finishes; new handshakes get the new certificate; a bad file keeps it', async () => {
     const cert = await makeCertificates();
-    const dir = makeTempDir('laneway-reload-tls-');
-    const certFile = path.join(dir, 'gateway.pem');
-    const keyFile = path.join(dir, 'gateway.key');
-    fs.copyFileSync(cert('server.pem'), certFile);
-    fs.copyFileSync(cert('server.key'), keyFile);
+    const reloaded = replaceableCertificate(cert);
+    const { cert_file: certFile, key_file: keyFile } = reloaded;
     const up = await startUpstream({ name: 'r', models: ['m1'] });
     const gw = await startMtlsGateway(up, cert, 'optional', certFile, keyFile);
     const ca = fs.readFileSync(cert('ca.pem'));
@@ -227,8 +226,7 @@ describe('certificate reload on SIGHUP', () => {
     await waitFor(() => text.includes('data:'), 5000, 'the first event');
     assert.equal(hexOf(peer), first);
 
-    fs.copyFileSync(cert('server2.pem'), certFile);
-    fs.copyFileSync(cert('server2.key'), keyFile);
+    reloaded.use('server2');
     gw.proc.kill('SIGHUP');
     const loaded = await gw.waitForLog((l) => l.msg === 'TLS certificate loaded' && l.sha256 === second, 10000);
     assert.equal(loaded.cert_file, certFile);
@@ -282,7 +280,7 @@ describe('conf/tls-gateway.toml and conf/tls-worker.toml', () => {
     const workerFile = path.join(dir, 'tls-worker.toml');
     fs.writeFileSync(workerFile, fs.readFileSync(workerFile, 'utf8').replace('"0.0.0.0:8444"', '"127.0.0.1:0"'));
     const w = await startWorker({ label: 'worker:conf', args: ['-c', workerFile] });
-    const tlsPort = portOf(w.logs.find((l) => l.msg === 'listening')?.tls_address);
+    const tlsPort = tlsPortOf(w);
     const raw = `[[nodes]]\nname = "w"\nurl = "https://localhost:${tlsPort}"\nkind = "laneway"\n` +
       `tls_ca_file = ${JSON.stringify(cert('ca.pem'))}\ntls_cert_file = ${JSON.stringify(cert('client.pem'))}\n` +
       `tls_key_file = ${JSON.stringify(cert('client.key'))}\n`;

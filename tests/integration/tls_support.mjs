@@ -1,13 +1,14 @@
-// Shared by the TLS tests. Certificates made at test time with the openssl CLI (EC P-256, valid two
-// days): a CA, server certificates it signed for localhost/127.0.0.1 (server, and server2 with
-// another key for reload tests), an expired one (January 2020), a self-signed one, client
-// certificates it signed (client: CN laneway-client; agent: CN agent-7), and a client
-// certificate from another CA (rogue). Also the SHA-256 fingerprint of a certificate, as the
-// config's pins and cert_sha256 take it. And HTTPS clients: Node's https (one request), curl.
+// Shared by the TLS tests (tls*, ladder_report). Certificates made at test time with the openssl
+// CLI (EC P-256, valid two days): a CA, server certificates it signed for localhost/127.0.0.1
+// (server, and server2 with another key for reload tests), an expired one (January 2020), a
+// self-signed one, client certificates it signed (client: CN laneway-client; agent: CN agent-7),
+// and a client certificate from another CA (rogue). Also the SHA-256 fingerprint of a
+// certificate, as the config's pins and cert_sha256 take it; gateways and workers started with a
+// [tls] listener; and HTTPS clients: Node's https (one request), curl.
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { makeTempDir, runCommand, withTimeout } from './harness.mjs';
+import { gatewayConfig, makeTempDir, runCommand, startGateway, startWorker, withTimeout, writeTempFile } from './harness.mjs';
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 export const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
@@ -26,20 +27,35 @@ async function signed(dir, name, cn, ext, caName = 'ca') {
     '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
 }
 
-// Returns cert(name) → the file's path in a fresh folder.
-export async function makeCertificates() {
+export const ALL_CERTIFICATES = ['server', 'server2', 'client', 'agent', 'rogue', 'expired', 'self'];
+
+// Returns cert(name) → the file's path in a fresh folder. The CA (ca.pem, ca.key) is always made;
+// `certs` picks the rest (name.pem + name.key each; rogue comes with rogue-ca.pem).
+export async function makeCertificates({ certs = ALL_CERTIFICATES } = {}) {
+  const unknown = certs.filter((c) => !ALL_CERTIFICATES.includes(c));
+  if (unknown.length) throw new Error(`makeCertificates: unknown ${unknown.join(', ')} (known: ${ALL_CERTIFICATES.join(', ')})`);
+  const want = new Set(certs);
   const dir = makeTempDir('laneway-tls-');
-  for (const ca of ['ca', 'rogue-ca']) {
+  for (const ca of want.has('rogue') ? ['ca', 'rogue-ca'] : ['ca']) {
     await openssl(['req', '-x509', ...EC, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2',
       '-subj', `/CN=laneway-test-${ca}`], dir);
   }
-  await signed(dir, 'server', 'localhost', SAN);
-  await signed(dir, 'server2', 'localhost', SAN);
   const client = 'extendedKeyUsage=clientAuth';
-  await signed(dir, 'client', 'laneway-client', client);
-  await signed(dir, 'agent', 'agent-7', client);
-  await signed(dir, 'rogue', 'laneway-client', client, 'rogue-ca');
-  // Expired: `openssl ca` takes explicit start and end dates.
+  if (want.has('server')) await signed(dir, 'server', 'localhost', SAN);
+  if (want.has('server2')) await signed(dir, 'server2', 'localhost', SAN);
+  if (want.has('client')) await signed(dir, 'client', 'laneway-client', client);
+  if (want.has('agent')) await signed(dir, 'agent', 'agent-7', client);
+  if (want.has('rogue')) await signed(dir, 'rogue', 'laneway-client', client, 'rogue-ca');
+  if (want.has('expired')) await expired(dir);
+  if (want.has('self')) {
+    await openssl(['req', '-x509', ...EC, '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=localhost',
+      '-addext', SAN], dir);
+  }
+  return (name) => path.join(dir, name);
+}
+
+// expired.pem/expired.key, signed by the CA for January 2020 (`openssl ca` takes explicit dates).
+async function expired(dir) {
   fs.writeFileSync(path.join(dir, 'index.txt'), '');
   fs.writeFileSync(path.join(dir, 'serial'), '01\n');
   fs.writeFileSync(path.join(dir, 'ca.cnf'), [
@@ -49,9 +65,19 @@ export async function makeCertificates() {
   await openssl(['req', ...EC, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=localhost', '-addext', SAN], dir);
   await openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'expired.csr',
     '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-notext'], dir);
-  await openssl(['req', '-x509', ...EC, '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', SAN], dir);
-  return (name) => path.join(dir, name);
+}
+
+// A certificate and key at paths of their own for reload tests, first a copy of `name`'s
+// (name.pem, name.key); use(other) copies another pair over them.
+export function replaceableCertificate(cert, name = 'server') {
+  const dir = makeTempDir('laneway-reload-tls-');
+  const files = { cert_file: path.join(dir, 'reloaded.pem'), key_file: path.join(dir, 'reloaded.key') };
+  const use = (other) => {
+    fs.copyFileSync(cert(`${other}.pem`), files.cert_file);
+    fs.copyFileSync(cert(`${other}.key`), files.key_file);
+  };
+  use(name);
+  return { ...files, use };
 }
 
 // "AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it (the config accepts this form).
@@ -70,6 +96,35 @@ export function portOf(address) {
   const m = /:(\d+)$/.exec(String(address));
   if (!m) throw new Error(`no port in ${address}`);
   return Number(m[1]);
+}
+
+// A TOML table of string values (undefined ones left out).
+export function tomlTable(head, obj) {
+  const lines = Object.entries(obj).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${JSON.stringify(v)}`);
+  return `${head}\n${lines.join('\n')}\n`;
+}
+
+// The [tls] table of a listener on a free loopback port: cert_file, key_file, client_ca_file, ...
+export const tlsListener = (tls) => tomlTable('[tls]', { listen: '127.0.0.1:0', ...tls });
+
+// The TLS listener's port from a started gateway's or worker's `listening` line.
+export function tlsPortOf(started) {
+  return portOf(started.logs.find((l) => l.msg === 'listening')?.tls_address);
+}
+
+// A gateway (startGateway) with a [tls] listener (`tls`), its config sections and `raw` TOML
+// as gatewayConfig takes them; `gw.tlsPort` is the TLS port.
+export async function startTlsGateway({ tls, raw = '', ...sections }) {
+  const gw = await startGateway({ config: gatewayConfig({ ...sections, raw: `${tlsListener(tls)}\n${raw}` }) });
+  gw.tlsPort = tlsPortOf(gw);
+  return gw;
+}
+
+// A worker (startWorker) with a [tls] listener next to its plain one; `w.tlsPort` is the TLS port.
+export async function startTlsWorker(label, tls) {
+  const w = await startWorker({ label, args: ['-c', writeTempFile('worker.toml', tlsListener(tls))] });
+  w.tlsPort = tlsPortOf(w);
+  return w;
 }
 
 // One HTTPS request with Node; resolves {status, headers, text, alpn, protocol} or rejects with

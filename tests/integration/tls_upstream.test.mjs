@@ -12,28 +12,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runCommand, runLaneway, startGateway, startWorker,
-  TEST_DIR, waitFor, writeTempFile,
+  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runCommand, runLaneway, startGateway,
+  startGatewayOver, TEST_DIR, waitFor, writeTempFile,
 } from './harness.mjs';
-import { curl, fingerprint, hexOf, httpsRequest, makeCertificates, portOf } from './tls_support.mjs';
+import {
+  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, startTlsGateway, startTlsWorker,
+  tlsListener, tomlTable,
+} from './tls_support.mjs';
 
 after(cleanupAll);
 
 const MODEL = 'stories260K';
-
-function tomlTable(head, obj) {
-  const lines = Object.entries(obj).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${JSON.stringify(v)}`);
-  return `${head}\n${lines.join('\n')}\n`;
-}
-
-// A worker with a [tls] listener next to its plain one; resolves the worker plus its tlsPort.
-async function startTlsWorker(label, tls) {
-  const file = writeTempFile('worker.toml', tomlTable('[tls]', { listen: '127.0.0.1:0', ...tls }));
-  const w = await startWorker({ label, args: ['-c', file] });
-  const line = w.logs.find((l) => l.msg === 'listening');
-  w.tlsPort = portOf(line?.tls_address);
-  return w;
-}
 
 function nodeTable(name, port, tls = {}) {
   return tomlTable('[[nodes]]', { name, url: `https://127.0.0.1:${port}`, kind: 'laneway', ...tls });
@@ -60,7 +49,6 @@ describe('gateway → TLS → laneway workers', () => {
     ]);
     const ca = cert('ca.pem');
     const raw = [
-      tomlTable('[tls]', { listen: '127.0.0.1:0', cert_file: cert('server.pem'), key_file: cert('server.key') }),
       nodeTable('good', good.tlsPort, { tls_ca_file: ca }),
       nodeTable('pin_ok', good.tlsPort, { tls_pin_sha256: await fingerprint(cert('server.pem')) }),
       nodeTable('mtls_ok', mutual.tlsPort, { tls_ca_file: ca, tls_cert_file: cert('client.pem'), tls_key_file: cert('client.key') }),
@@ -71,8 +59,8 @@ describe('gateway → TLS → laneway workers', () => {
       nodeTable('self_signed', selfSigned.tlsPort, { tls_ca_file: ca }),
       nodeTable('mtls_missing', mutual.tlsPort, { tls_ca_file: ca }),
     ].join('\n');
-    gw = await startGateway({ config: gatewayConfig({ raw }) });
-    gwTlsPort = portOf(gw.logs.find((l) => l.msg === 'listening')?.tls_address);
+    gw = await startTlsGateway({ tls: { cert_file: cert('server.pem'), key_file: cert('server.key') }, raw });
+    gwTlsPort = gw.tlsPort;
     await gw.waitHealthy(['good', 'pin_ok', 'mtls_ok'], 1, 20000);
   });
 
@@ -177,6 +165,99 @@ describe('gateway → TLS → laneway workers', () => {
   });
 });
 
+describe('TLS session resumption on the node hop', () => {
+  // No idle connections are kept (max_idle_per_node = 0), so every request opens a new
+  // connection and makes a handshake: after the node's first ticket, each one should resume.
+  let cert;
+  let w;
+  let gw;
+  let pin;
+  const handshakes = (node, result) => gw.metric('laneway_upstream_tls_handshakes_total', { node, result });
+  const config = (nodes) => gatewayConfig({ upstream: { max_idle_per_node: 0 }, routing: { policy: 'round_robin' }, raw: nodes });
+  const nodes = ({ caFile, pinValue }) => [
+    nodeTable('ca', w.tlsPort, { tls_ca_file: caFile }),
+    nodeTable('pin', w.tlsPort, { tls_pin_sha256: pinValue }),
+  ].join('\n');
+
+  before(async () => {
+    cert = await makeCertificates();
+    pin = await fingerprint(cert('server.pem'));
+    w = await startTlsWorker('worker:resume', { cert_file: cert('server.pem'), key_file: cert('server.key') });
+    const start = () => startGateway({ config: config(nodes({ caFile: cert('ca.pem'), pinValue: pin })) });
+    gw = await startGatewayOver([{ name: 'ca' }, { name: 'pin' }], { model: MODEL, healthyTimeoutMs: 20000, start });
+    await settled();
+  });
+
+  // Each node's probe, load poller and KV-event stream hold their own connections; once all three
+  // are up, the only new connections are the requests'.
+  async function settled() {
+    for (const node of ['ca', 'pin']) {
+      await waitFor(async () => (await gw.metric('laneway_node_load_reports_total', { node, result: 'ok' })) >= 1 &&
+        (await gw.metric('laneway_kv_events_total', { node, event: 'snapshot' })) >= 1, 10000, `${node}: load and KV streams up`);
+    }
+  }
+
+  async function completions(n) {
+    for (let i = 0; i < n; i++) {
+      const r = await request(`${gw.url}/v1/chat/completions`, { json: chatBody(MODEL, { max_tokens: 4 }), timeoutMs: 30000 });
+      assert.equal(r.status, 200, r.text);
+    }
+  }
+
+  test('new connections resume the node\'s session; a pinned node checks the pin on resumed sessions', async () => {
+    const before = {};
+    for (const node of ['ca', 'pin']) before[node] = { full: await handshakes(node, 'full'), resumed: await handshakes(node, 'resumed') };
+    assert.ok(before.ca.full >= 1 && before.pin.full >= 1, `the first handshakes were full (${JSON.stringify(before)})`);
+    const n = 6;
+    const logged = gw.accessLogs().length;
+    await completions(n);
+    for (const node of ['ca', 'pin']) {
+      const full = await handshakes(node, 'full');
+      const resumed = await handshakes(node, 'resumed');
+      // Round robin: about half of the requests each, on a new connection each.
+      assert.ok(resumed > before[node].resumed, `${node}: new connections resumed (${before[node].resumed} → ${resumed})`);
+      assert.equal(full, before[node].full, `${node}: no full handshake once a session is kept`);
+      assert.equal(await gw.metric('laneway_upstream_tls_handshake_failures_total', { node }), 0, `${node}: no failures`);
+    }
+    const lines = gw.accessLogs().slice(logged).filter((l) => l.path === '/v1/chat/completions');
+    assert.equal(lines.length, n);
+    assert.ok(lines.every((l) => l.upstream_tls === true && l.upstream_tls_resumed === true && l.reused === false),
+      `the access log says each hop resumed: ${JSON.stringify(lines.map((l) => [l.node, l.reused, l.upstream_tls_resumed]))}`);
+    const resumedNow = (await handshakes('ca', 'resumed')) + (await handshakes('pin', 'resumed'));
+    assert.ok(resumedNow - before.ca.resumed - before.pin.resumed >= n, 'every request\'s connection resumed');
+    const timed = (await gw.metric('laneway_upstream_tls_handshake_seconds_count', { node: 'ca' })) +
+      (await gw.metric('laneway_upstream_tls_handshake_seconds_count', { node: 'pin' }));
+    assert.ok(timed >= before.ca.full + before.pin.full + n, 'resumed handshakes are timed in the same histogram');
+  });
+
+  test('a node whose CA or pin changed does not resume the old session', async () => {
+    // Same CA under another path and a wrong pin: a reload rebuilds both nodes.
+    const dir = makeTempDir('laneway-resume-');
+    const caCopy = path.join(dir, 'ca-copy.pem');
+    fs.copyFileSync(cert('ca.pem'), caCopy);
+    const before = {
+      caFull: await handshakes('ca', 'full'), caResumed: await handshakes('ca', 'resumed'),
+      pinFailed: await handshakes('pin', 'failed'),
+    };
+    fs.writeFileSync(gw.configFile, config(nodes({ caFile: caCopy, pinValue: await fingerprint(cert('server2.pem')) })));
+    gw.proc.kill('SIGHUP');
+    const line = await gw.waitForLog((l) => l.msg === 'config reloaded', 5000);
+    assert.deepEqual([...line.added].sort(), ['ca', 'pin'], 'both nodes were rebuilt');
+    await waitFor(async () => (await gw.metric('laneway_upstream_tls_handshake_failures_total', { node: 'pin', reason: 'pin_mismatch' })) >= 1,
+      10000, 'the new pin is checked');
+    await gw.waitHealthy(['ca'], 1, 10000);
+    await gw.waitHealthy(['pin'], 0, 10000);
+    // The rebuilt node's first handshake was a full one: the old node's session was not offered.
+    assert.ok((await handshakes('ca', 'full')) >= before.caFull + 1, 'a full handshake after the CA changed');
+    assert.ok((await handshakes('pin', 'failed')) > before.pinFailed, 'the pin node\'s handshakes fail');
+    // And the rebuilt node keeps its own session from then on.
+    const caResumed = await handshakes('ca', 'resumed');
+    await completions(2);
+    assert.ok((await handshakes('ca', 'resumed')) >= caResumed + 2, 'the rebuilt node resumes its own session');
+    assert.ok((await handshakes('ca', 'resumed')) > before.caResumed);
+  });
+});
+
 describe('worker [tls] at start', () => {
   test('a bad file stops the worker before it serves, naming the key and the file', async () => {
     const cert = await makeCertificates();
@@ -191,7 +272,7 @@ describe('worker [tls] at start', () => {
         want: /tls\.client_certs: must be one of off, optional, required/ },
     ];
     for (const c of cases) {
-      const file = writeTempFile('worker.toml', tomlTable('[tls]', { listen: '127.0.0.1:0', ...c.tls }));
+      const file = writeTempFile('worker.toml', tlsListener(c.tls));
       const r = await runLaneway(['worker', '-c', file, '--port', '0', '--threads', '1'], { timeoutMs: 20000 });
       assert.notEqual(r.code, 0, `the worker refuses to start: ${c.want}`);
       assert.match(r.stderr, c.want);
@@ -203,19 +284,15 @@ describe('worker [tls] at start', () => {
 describe('worker certificate reload on SIGHUP', () => {
   test('new handshakes get the new certificate; a bad file keeps the old one', async () => {
     const cert = await makeCertificates();
-    const dir = makeTempDir('laneway-worker-tls-');
-    const certFile = path.join(dir, 'worker.pem');
-    const keyFile = path.join(dir, 'worker.key');
-    fs.copyFileSync(cert('server.pem'), certFile);
-    fs.copyFileSync(cert('server.key'), keyFile);
+    const reloaded = replaceableCertificate(cert);
+    const { cert_file: certFile, key_file: keyFile } = reloaded;
     const w = await startTlsWorker('worker:reload', { cert_file: certFile, key_file: keyFile });
     const ca = fs.readFileSync(cert('ca.pem'));
     const first = hexOf(await fingerprint(cert('server.pem')));
     const second = hexOf(await fingerprint(cert('server2.pem')));
     assert.equal(hexOf((await httpsRequest(w.tlsPort, { path: '/health', ca })).peerFingerprint), first);
 
-    fs.copyFileSync(cert('server2.pem'), certFile);
-    fs.copyFileSync(cert('server2.key'), keyFile);
+    reloaded.use('server2');
     w.proc.kill('SIGHUP');
     const loaded = await w.proc.waitForLine((l) => l.includes('TLS certificate loaded') && l.includes(second), 10000);
     assert.ok(loaded.includes('"listener":"worker"'));
