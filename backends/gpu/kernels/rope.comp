@@ -4,6 +4,7 @@
 // word cos_off, sin at sin_off), so every backend uses the same angles. normal (llama): pairs
 // (2i, 2i+1); neox (qwen2/qwen3): pairs (i, i + half). One invocation per (token, head, pair).
 #include "common.glsl"
+#include "exact.glsl"
 
 layout(std430, binding = 0) buffer x_buf { float x[]; };
 layout(std430, binding = 1) readonly buffer io_buf { uint io[]; };
@@ -18,6 +19,7 @@ void main() {
   const uint base = th * p.head_dim;
   const uint a = base + (p.neox != 0u ? i : 2u * i), b = a + (p.neox != 0u ? half_d : 1u);
   const float x0 = x[a], x1 = x[b];
-  x[a] = fma(x0, c, -(x1 * s));
-  x[b] = fma(x0, s, x1 * c);
+  precise float x1s = x1 * s, x1c = x1 * c;
+  x[a] = fma_rn(x0, c, -x1s);  // the first product fused, as the CPU's rope (ops.cpp mul_add)
+  x[b] = fma_rn(x0, s, x1c);
 }

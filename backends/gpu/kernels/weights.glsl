@@ -36,15 +36,21 @@ uint row_bytes(uint type, uint n) {
   return 0u;
 }
 
-// The (scale, min) pair j of a Q4_K / Q5_K scales[12] array at byte offset s.
-void scale_min_k4(uint s, uint j, out float sc, out float mn) {
+// The (scale, min) pair j of a Q4_K / Q5_K scales[12] array at byte offset s (6 bits each).
+void scale_min_k4_int(uint s, uint j, out int sc, out int mn) {
   if (j < 4u) {
-    sc = float(rd_u8(s + j) & 63u);
-    mn = float(rd_u8(s + j + 4u) & 63u);
+    sc = int(rd_u8(s + j) & 63u);
+    mn = int(rd_u8(s + j + 4u) & 63u);
   } else {
-    sc = float((rd_u8(s + j + 4u) & 15u) | ((rd_u8(s + j - 4u) >> 6) << 4));
-    mn = float((rd_u8(s + j + 4u) >> 4) | ((rd_u8(s + j) >> 6) << 4));
+    sc = int((rd_u8(s + j + 4u) & 15u) | ((rd_u8(s + j - 4u) >> 6) << 4));
+    mn = int((rd_u8(s + j + 4u) >> 4) | ((rd_u8(s + j) >> 6) << 4));
   }
+}
+void scale_min_k4(uint s, uint j, out float sc, out float mn) {
+  int isc, imn;
+  scale_min_k4_int(s, j, isc, imn);
+  sc = float(isc);
+  mn = float(imn);
 }
 
 // v = values [32c, 32c + 32) of the row at byte offset row (n values; float rows may end inside
@@ -128,4 +134,68 @@ void load_chunk(uint type, uint row, uint c, uint n, out float v[32]) {
     }
   }
   for (uint i = 0u; i < 32u; ++i) v[i] = 0.0;
+}
+
+// ---- the integer view, for the quantized dot products (matmul.comp) ----------------------------
+// Lane k of 32-value group g of a quantized row (values 32g + 4k .. 32g + 4k + 3, an i32 lane of
+// the CPU's AVX2 integer dot) as the integers that dot multiplies: Q8_0 q, Q4_0 q - 8, Q4_K q
+// (0..15), Q5_K q (0..31), Q6_K q (0..63; its -32 comes from the activations' bsums).
+ivec4 lane_quants(uint type, uint row, uint g, uint k) {
+  ivec4 q = ivec4(0);
+  switch (type) {
+    case T_Q8_0: {
+      const uint w = rd_u32(row + 34u * g + 2u + 4u * k);
+      return ivec4(sbyte(w, 0u), sbyte(w, 1u), sbyte(w, 2u), sbyte(w, 3u));
+    }
+    case T_Q4_0: {  // values 0..15 are the low nibbles of qs[0..15], 16..31 the high ones
+      const uint w = rd_u32(row + 18u * g + 2u + 4u * (k & 3u)) >> (k < 4u ? 0u : 4u);
+      for (uint m = 0u; m < 4u; ++m) q[m] = int((w >> (8u * m)) & 15u) - 8;
+      return q;
+    }
+    case T_Q4_K:
+    case T_Q5_K: {  // sub-block j: nibble j % 2 of qs[32 (j / 2) ..], Q5_K bit 4 = bit j of qh[l]
+      const bool five = type == T_Q5_K;
+      const uint b = row + (five ? 176u : 144u) * (g / 8u), j = g % 8u;
+      const uint w = rd_u32(b + (five ? 48u : 16u) + 32u * (j / 2u) + 4u * k) >> (4u * (j % 2u));
+      const uint h = five ? rd_u32(b + 16u + 4u * k) >> j : 0u;
+      for (uint m = 0u; m < 4u; ++m) q[m] = int(((w >> (8u * m)) & 15u) | (((h >> (8u * m)) & 1u) << 4));
+      return q;
+    }
+    case T_Q6_K: {  // group j of the block: half j / 4, quarter j % 4 (see load_chunk)
+      const uint b = row + 210u * (g / 8u), j = g % 8u, hf = j / 4u, kk = j % 4u;
+      const uint lo = rd_u32(b + 64u * hf + (kk % 2u) * 32u + 4u * k) >> ((kk / 2u) * 4u);
+      const uint hi = rd_u32(b + 128u + 32u * hf + 4u * k) >> (2u * kk);
+      for (uint m = 0u; m < 4u; ++m) q[m] = int(((lo >> (8u * m)) & 15u) | (((hi >> (8u * m)) & 3u) << 4));
+      return q;
+    }
+  }
+  return q;
+}
+
+// The integer scale lane k of group g multiplies by: the Q4_K / Q5_K sub-block scale, the Q6_K
+// scale of the lane's 16 values; 1 for Q8_0 / Q4_0.
+int lane_scale(uint type, uint row, uint g, uint k) {
+  if (type == T_Q4_K || type == T_Q5_K) {
+    int sc, mn;
+    scale_min_k4_int(row + (type == T_Q5_K ? 176u : 144u) * (g / 8u) + 4u, g % 8u, sc, mn);
+    return sc;
+  }
+  if (type == T_Q6_K) {
+    const uint j = g % 8u;
+    return sbyte(rd_u8(row + 210u * (g / 8u) + 192u + 8u * (j / 4u) + 2u * (j % 4u) + (k < 4u ? 0u : 1u)), 0u);
+  }
+  return 1;
+}
+
+// The fp16 scale d of the block that holds group g (Q8_0 / Q4_0: the group's block; K-quants:
+// the super-block's d).
+float block_d(uint type, uint row, uint g) {
+  switch (type) {
+    case T_Q8_0: return rd_f16(row + 34u * g);
+    case T_Q4_0: return rd_f16(row + 18u * g);
+    case T_Q4_K: return rd_f16(row + 144u * (g / 8u));
+    case T_Q5_K: return rd_f16(row + 176u * (g / 8u));
+    case T_Q6_K: return rd_f16(row + 210u * (g / 8u) + 208u);
+  }
+  return 0.0;
 }

@@ -40,6 +40,7 @@ std::vector<batch> mixed_steps(int64_t n_vocab) {
 TEST_SUITE("vulkan") {
   TEST_CASE("vulkan_forward matches cpu_forward on mixed batches over the paged cache") {
     LANEWAY_VULKAN_OR_SKIP(g);
+    const vulkan::test::isa_scope isa;
     // The random qwen2 (NEOX rope, q/k/v biases) and Q4_0 llama models have vocabularies of
     // 32000+: each step's output matmul is their largest dispatch, still fine for three steps.
     for (const std::string name : {"stories260K", "tinystories-656k-q8_0", "rand-qwen2-gpt2vocab-f16",

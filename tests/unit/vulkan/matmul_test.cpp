@@ -1,13 +1,15 @@
-// matmul and embed kernels against the CPU reference for every weight type: rows that are not
-// a multiple of the workgroup (or of the 8-token tile), one token, float rows whose length is
-// not a multiple of 32, bias and accumulation (the residual add).
+// matmul and embed kernels against the CPU for every weight type: rows that are not a multiple
+// of the workgroup (or of the 8-token tile), one token, float rows whose length is not a multiple
+// of 32 (or 8), bias and accumulation (the residual add). The matmul oracle is the CPU's own path
+// (cpu::matmul: Q8_0 / Q8_K activations and integer block dots for quantized weights), on its
+// AVX2 kernel set where the CPU has one, whose arithmetic the kernel follows step for step.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "backends/cpu/matmul.hpp"
-#include "backends/cpu/reference.hpp"
 #include "backends/gpu/kernel_params.hpp"
 #include "backends/vulkan/vk_weights.hpp"
 #include "tests/unit/cpu/test_util.hpp"
@@ -49,12 +51,15 @@ const std::vector<type_case>& type_cases() {
 TEST_SUITE("vulkan") {
   TEST_CASE("matmul matches the reference for every weight type and odd shapes") {
     LANEWAY_VULKAN_OR_SKIP(g);
+    const isa_scope isa;
     for (const type_case& tc : type_cases()) {
+      double worst = 0;
+      std::size_t n_same = 0, n_values = 0;
       for (const int64_t n_in : tc.widths) {
         for (const int64_t n_out : {int64_t{1}, int64_t{67}, int64_t{130}}) {
           for (const int64_t n_tok : {int64_t{1}, int64_t{9}}) {
             const std::string type_name = cpu::traits(tc.type).name;
-      CAPTURE(type_name);
+            CAPTURE(type_name);
             CAPTURE(n_in);
             CAPTURE(n_out);
             CAPTURE(n_tok);
@@ -64,12 +69,8 @@ TEST_SUITE("vulkan") {
             const auto y0 = cpu::test::random_vector(static_cast<std::size_t>(n_tok * n_out), 6);
             std::vector<float> expect(static_cast<std::size_t>(n_tok * n_out));
             const cpu::weight_view view{tc.type, w.data(), n_out, n_in};
-            // Q8_0 / Q4_0 weights meet Q8_0 activations on both paths: the oracle is then the CPU
-            // fast path (which quantizes them), else the plain reference.
-            const bool q8_act = tc.type == cpu::dtype::q8_0 || tc.type == cpu::dtype::q4_0;
             static cpu::thread_pool pool(1);
-            if (q8_act) cpu::matmul(view, x.data(), n_tok, expect.data(), pool);
-            else cpu::ref::matmul(view, x.data(), n_tok, expect.data());
+            cpu::matmul(view, x.data(), n_tok, expect.data(), pool);
 
             vk_weights weights(*g.ctx);
             const std::vector<uint8_t> pad(6, 0);
@@ -87,14 +88,28 @@ TEST_SUITE("vulkan") {
                          uint32_t(n_tok), weights.chunk(br.chunk), br.offset, true);
             });
             const auto got = download<float>(*g.ctx, yb, expect.size());
-            CHECK(cpu::test::normalized_error(got, expect) < 1e-5);
+            const double err = cpu::test::normalized_error(got, expect);
+            worst = std::max(worst, err);
+            // The quantized activations are what this tells apart: against the f32 reference
+            // (no activation quantization) the quantized types are ~1e-3 to 1e-2 off.
+            CHECK(err < 1e-6);
+            for (std::size_t i = 0; i < got.size(); ++i) n_same += got[i] == expect[i] ? 1 : 0;
+            n_values += got.size();
             std::vector<float> expect_acc(expect.size());
             for (std::size_t i = 0; i < expect.size(); ++i) {
               expect_acc[i] = y0[i] + expect[i] + bias[i % static_cast<std::size_t>(n_out)];
             }
-            CHECK(cpu::test::normalized_error(download<float>(*g.ctx, acc, expect.size()), expect_acc) < 1e-5);
+            CHECK(cpu::test::normalized_error(download<float>(*g.ctx, acc, expect.size()), expect_acc) < 1e-6);
           }
         }
+      }
+      MESSAGE(std::string(cpu::traits(tc.type).name) << " vs cpu::matmul (" << std::string(cpu::isa_name(cpu::active_isa()))
+                                        << "): worst normalized error " << worst << ", " << n_same << " of "
+                                        << n_values << " values identical");
+      // Bit for bit against the AVX2 set on a CPU device (lavapipe), whose division is IEEE's;
+      // a GPU's divide may be 2.5 ulp off, which moves the activation scales.
+      if (cpu::active_isa() == cpu::isa::avx2 && g.ctx->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        CHECK(n_same == n_values);
       }
     }
   }

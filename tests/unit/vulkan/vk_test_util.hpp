@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/matmul.hpp"
 #include "backends/vulkan/vk_buffer.hpp"
 #include "backends/vulkan/vk_context.hpp"
 #include "backends/vulkan/vk_ops.hpp"
@@ -69,6 +70,19 @@ std::vector<T> download(vk_context& ctx, const vk_buffer& b, std::size_t n) {
   std::memcpy(out.data(), host.mapped(), n * sizeof(T));
   return out;
 }
+
+// The CPU's AVX2 kernel set while alive, where this CPU has it, else its best set: the GPU
+// kernels follow the AVX2 arithmetic (the peer's; AVX-512 sums Q8_0 blocks in 4 accumulators).
+struct isa_scope {
+  isa_scope() {
+    for (const cpu::isa i : cpu::available_isas()) {
+      if (i == cpu::isa::avx2) cpu::force_isa(i);
+    }
+  }
+  ~isa_scope() { cpu::reset_isa(); }
+  isa_scope(const isa_scope&) = delete;
+  isa_scope& operator=(const isa_scope&) = delete;
+};
 
 // Records what `body` records into one step, runs it and waits.
 template <class F>
