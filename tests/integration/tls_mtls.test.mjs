@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import {
-  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, Proc, request, runLaneway, SOURCE_DIR, startGateway,
+  chatBody, cleanupAll, gatewayConfig, makeTempDir, parseSse, request, runLaneway, SOURCE_DIR, startGateway,
   startUpstream, startWorker, waitFor, withTimeout,
 } from './harness.mjs';
 import {
-  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, startTlsGateway, tlsPortOf,
+  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, sClient, startTlsGateway, tlsPortOf,
 } from './tls_support.mjs';
 
 after(cleanupAll);
@@ -65,15 +65,6 @@ function withCert(cert, name) {
 
 const chatArgs = (port) => ['-H', 'content-type: application/json', '-d', JSON.stringify(chatBody('m1')),
   `https://127.0.0.1:${port}/v1/chat/completions`];
-
-// `openssl s_client` sending one HTTP request; resolves its stdout + stderr.
-async function sClient(port, args, httpRequest) {
-  const p = new Proc('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-ign_eof', ...args],
-    { label: 's_client' });
-  p.child.stdin.end(httpRequest);
-  await p.waitExit(15000);
-  return `${p.stdoutLines.join('\n')}\n${p.stderrLines.join('\n')}`;
-}
 
 describe('client certificates required', () => {
   let cert;

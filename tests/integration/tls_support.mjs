@@ -8,7 +8,9 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { gatewayConfig, makeTempDir, runCommand, startGateway, startWorker, withTimeout, writeTempFile } from './harness.mjs';
+import {
+  gatewayConfig, makeTempDir, Proc, runCommand, startGateway, startWorker, withTimeout, writeTempFile,
+} from './harness.mjs';
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 export const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
@@ -150,6 +152,15 @@ export function httpsRequest(port, { method = 'GET', path: p = '/', json, ca, ce
     req.on('error', reject);
     req.end(body);
   }), timeoutMs, `https request to port ${port}`);
+}
+
+// `openssl s_client` sending one HTTP request; resolves its stdout + stderr.
+export async function sClient(port, args, httpRequest) {
+  const p = new Proc('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-ign_eof', ...args],
+    { label: 's_client' });
+  p.child.stdin.end(httpRequest);
+  await p.waitExit(15000);
+  return `${p.stdoutLines.join('\n')}\n${p.stderrLines.join('\n')}`;
 }
 
 export async function curl(args) {

@@ -16,8 +16,8 @@ import {
   startGatewayOver, TEST_DIR, waitFor, writeTempFile,
 } from './harness.mjs';
 import {
-  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, startTlsGateway, startTlsWorker,
-  tlsListener, tomlTable,
+  curl, fingerprint, hexOf, httpsRequest, makeCertificates, replaceableCertificate, sClient, startTlsGateway,
+  startTlsWorker, tlsListener, tomlTable,
 } from './tls_support.mjs';
 
 after(cleanupAll);
@@ -203,6 +203,20 @@ describe('TLS session resumption on the node hop', () => {
       assert.equal(r.status, 200, r.text);
     }
   }
+
+  test('the worker\'s listener issues session tickets and resumes them (TLS 1.3 and 1.2, s_client)', async () => {
+    const sess = path.join(makeTempDir('laneway-sess-'), 'session.pem');
+    const req = 'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+    for (const v of ['3', '2']) {
+      const args = ['-CAfile', cert('ca.pem'), `-tls1_${v}`];
+      const first = await sClient(w.tlsPort, [...args, '-sess_out', sess], req);
+      assert.match(first, new RegExp(`^New, TLSv1\\.${v}`, 'm'), `TLS 1.${v}: a new session first:\n${first}`);
+      assert.match(first, /HTTP\/1\.1 200/);
+      const again = await sClient(w.tlsPort, [...args, '-sess_in', sess], req);
+      assert.match(again, new RegExp(`^Reused, TLSv1\\.${v}`, 'm'), `TLS 1.${v}: the ticket resumed the session:\n${again}`);
+      assert.match(again, /HTTP\/1\.1 200/);
+    }
+  });
 
   test('new connections resume the node\'s session; a pinned node checks the pin on resumed sessions', async () => {
     const before = {};
