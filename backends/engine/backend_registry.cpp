@@ -25,6 +25,12 @@ const backend_entry* find(std::string_view name) {
 std::optional<backend_choice> try_backend(std::string_view name, bool allow_cpu_device, std::string* why) {
   const backend_entry* e = find(name);
   if (!e) {
+#ifndef __APPLE__
+    if (name == "metal") {
+      *why = "Metal exists only on macOS";
+      return std::nullopt;
+    }
+#endif
     *why = "laneway was built without the " + std::string(name) + " backend";
     return std::nullopt;
   }

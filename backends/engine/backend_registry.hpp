@@ -1,12 +1,13 @@
 // Compute backends by name, and the choice among them. "cpu" (cpu_forward) is always there; a GPU
 // host adds itself with register_backend() (the laneway binary's main() registers the hosts it
-// was built with, e.g. vulkan::register_backend()), so the engine, the scheduler and
-// `laneway bench` create backends without depending on Vulkan or Metal.
+// was built with: vulkan::register_backend(), metal::register_backend()), so the engine, the
+// scheduler and `laneway bench` create backends without depending on Vulkan or Metal.
 //
 // Choice (choose_backend):
 //   cpu           the CPU.
 //   vulkan/metal  that backend on its best device, a CPU device such as lavapipe included; when
-//                 it is not built in or has no usable device: the CPU, and `note` says why.
+//                 it is not built in or has no usable device: the CPU, and `note` says why
+//                 (metal off Apple: "metal unavailable (Metal exists only on macOS); ...").
 //   auto          metal when it has a device, else vulkan on a discrete or integrated (or
 //                 virtual) GPU, never a CPU device, else the CPU (`note` says why).
 #pragma once
