@@ -32,13 +32,16 @@ std::unique_ptr<mtl_context> mtl_context::create() {
   std::unique_ptr<mtl_context> c(new mtl_context());
   @autoreleasepool {
     c->objc_->device = MTLCreateSystemDefaultDevice();
-    if (c->objc_->device == nil) throw std::runtime_error("no Metal device (MTLCreateSystemDefaultDevice returned nil)");
-    c->objc_->queue = [c->objc_->device newCommandQueue];
-    if (c->objc_->queue == nil) throw std::runtime_error("Metal: cannot create a command queue");
-    c->name_ = c->objc_->device.name.UTF8String;
-    c->unified_ = c->objc_->device.hasUnifiedMemory;
-    c->max_buffer_ = static_cast<std::size_t>(c->objc_->device.maxBufferLength);
+    if (c->objc_->device != nil) {
+      c->objc_->queue = [c->objc_->device newCommandQueue];
+      c->name_ = c->objc_->device.name.UTF8String;
+      c->unified_ = c->objc_->device.hasUnifiedMemory;
+      c->max_buffer_ = static_cast<std::size_t>(c->objc_->device.maxBufferLength);
+    }
   }
+  // Thrown outside the autorelease pool.
+  if (c->objc_->device == nil) throw std::runtime_error("no Metal device (MTLCreateSystemDefaultDevice returned nil)");
+  if (c->objc_->queue == nil) throw std::runtime_error("Metal: cannot create a command queue on " + c->name_);
   return c;
 }
 

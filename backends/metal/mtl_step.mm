@@ -22,9 +22,9 @@ void mtl_step::begin() {
   if (objc_->enc != nil) [objc_->enc endEncoding];
   @autoreleasepool {
     objc_->cmd = [ctx_.native().queue commandBuffer];
-    if (objc_->cmd == nil) throw std::runtime_error("Metal: cannot create a command buffer on " + ctx_.name());
     objc_->enc = [objc_->cmd computeCommandEncoderWithDispatchType:MTLDispatchTypeConcurrent];
   }
+  if (objc_->enc == nil) throw std::runtime_error("Metal: cannot create a command buffer on " + ctx_.name());
   dispatches_ = 0;
 }
 
@@ -53,25 +53,27 @@ void mtl_step::dispatch_raw(const mtl_pipelines& p, gpu::kernel k, std::initiali
 void mtl_step::barrier() { [objc_->enc memoryBarrierWithScope:MTLBarrierScopeBuffers]; }
 
 void mtl_step::submit_and_wait(std::chrono::milliseconds timeout) {
-  id<MTLCommandBuffer> cmd = objc_->cmd;
-  [objc_->enc endEncoding];
-  objc_->enc = nil;
-  dispatch_semaphore_t done = dispatch_semaphore_create(0);
-  [cmd addCompletedHandler:^(id<MTLCommandBuffer> finished) {
-    (void)finished;
-    dispatch_semaphore_signal(done);
-  }];
-  [cmd commit];
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-  if (dispatch_semaphore_wait(done, dispatch_time(DISPATCH_TIME_NOW, ns)) != 0) {
-    [cmd waitUntilCompleted];  // its buffers must not be in use when freed
-    throw std::runtime_error("Metal: a step on " + ctx_.name() + " took longer than " +
-                             std::to_string(timeout.count()) + " ms");
+  std::string failure;  // thrown after the autorelease pool is drained
+  @autoreleasepool {
+    id<MTLCommandBuffer> cmd = objc_->cmd;
+    [objc_->enc endEncoding];
+    objc_->enc = nil;
+    dispatch_semaphore_t done = dispatch_semaphore_create(0);
+    [cmd addCompletedHandler:^(id<MTLCommandBuffer> finished) {
+      (void)finished;
+      dispatch_semaphore_signal(done);
+    }];
+    [cmd commit];
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+    if (dispatch_semaphore_wait(done, dispatch_time(DISPATCH_TIME_NOW, ns)) != 0) {
+      [cmd waitUntilCompleted];  // its buffers must not be in use when freed
+      failure = "Metal: a step on " + ctx_.name() + " took longer than " + std::to_string(timeout.count()) + " ms";
+    } else if (cmd.status == MTLCommandBufferStatusError) {
+      failure = "Metal: a step on " + ctx_.name() + " failed: " +
+                (cmd.error ? std::string(cmd.error.localizedDescription.UTF8String) : std::string("unknown error"));
+    }
   }
-  if (cmd.status == MTLCommandBufferStatusError) {
-    const std::string why = cmd.error ? cmd.error.localizedDescription.UTF8String : "unknown error";
-    throw std::runtime_error("Metal: a step on " + ctx_.name() + " failed: " + why);
-  }
+  if (!failure.empty()) throw std::runtime_error(failure);
 }
 
 }  // namespace laneway::metal
