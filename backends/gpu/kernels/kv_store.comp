@@ -1,10 +1,11 @@
 #version 450
 // Writes the batch's new K and V rows into one layer's KV pool: pool row rows[t] (the engine's
-// page table, resolved by the host) gets k[t] / v[t], as f16 (packHalf2x16, two values a word)
-// or f32.
+// page table, resolved by the host) gets k[t] / v[t], as f16 (rounded to nearest even as the
+// CPU's fp32_to_fp16, two values a word) or f32.
 //   k, v: [n_tokens, row_values] f32; io: rows [n_tokens] at word rows_off
 //   kpool, vpool: [rows, row_values] f16 pairs or f32, as uint words
 #include "common.glsl"
+#include "quant_act.glsl"
 
 layout(std430, binding = 0) readonly buffer k_buf { float k[]; };
 layout(std430, binding = 1) readonly buffer v_buf { float v[]; };
@@ -20,8 +21,8 @@ void main() {
   const uint dst = io[p.rows_off + t] * per_row + j;
   const uint src = t * p.row_values;
   if (p.f16 != 0u) {
-    kpool[dst] = packHalf2x16(vec2(k[src + 2u * j], k[src + 2u * j + 1u]));
-    vpool[dst] = packHalf2x16(vec2(v[src + 2u * j], v[src + 2u * j + 1u]));
+    kpool[dst] = fp16_bits(k[src + 2u * j]) | (fp16_bits(k[src + 2u * j + 1u]) << 16);
+    vpool[dst] = fp16_bits(v[src + 2u * j]) | (fp16_bits(v[src + 2u * j + 1u]) << 16);
   } else {
     kpool[dst] = floatBitsToUint(k[src + j]);
     vpool[dst] = floatBitsToUint(v[src + j]);

@@ -17,12 +17,6 @@ layout(push_constant) uniform params { uint g_off, n, n_rows; float eps; } p;
 
 shared vec2 red[WG];  // (hi, lo) partial sums
 
-vec2 add_pair(vec2 a, vec2 b) {
-  const vec2 s = two_sum(a.x, b.x);
-  precise float lo = s.y + (a.y + b.y);
-  return two_sum(s.x, lo);
-}
-
 void main() {
   const uint row = flat_group(), lid = gl_LocalInvocationID.x;
   if (row >= p.n_rows) return;
