@@ -17,6 +17,8 @@ debian_packages=(build-essential cmake ninja-build ccache pkg-config git curl
 debian_test_packages=(nodejs npm clang-16 libclang-rt-16-dev chromium prometheus systemd libxml2-utils)
 # spirv-cross: the gpu.msl test translates the kernels to MSL and checks it, as the macOS build does.
 debian_test_packages+=(spirv-cross)
+# vulkan-validationlayers: unit.vulkan runs under the Khronos validation layer and fails on any error it reports.
+debian_test_packages+=(vulkan-validationlayers)
 brew_packages=(cmake ninja ccache pkg-config boost openssl@3 nlohmann-json prometheus-cpp
   tomlplusplus doctest cli11 pcre2 xxhash shaderc spirv-cross)
 # llvm: a clang with libFuzzer (Apple's has none); tests/fuzz/run.sh finds it under brew --prefix llvm.

@@ -1,6 +1,7 @@
 // Instance creation, physical-device enumeration and choice, logical device (see vk_context.hpp).
 #include "backends/vulkan/vk_context.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -40,15 +41,57 @@ bool has_layer(vk_api& api, const char* name) {
 
 constexpr const char* validation_layer = "VK_LAYER_KHRONOS_validation";
 
-VkInstance create_instance(vk_api& api, bool validation) {
+bool layer_has_extension(vk_api& api, const char* layer, const char* name) {
+  uint32_t n = 0;
+  if (api.vkEnumerateInstanceExtensionProperties(layer, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkExtensionProperties> ext(n);
+  api.vkEnumerateInstanceExtensionProperties(layer, &n, ext.data());
+  for (const auto& e : ext) {
+    if (std::strcmp(e.extensionName, name) == 0) return true;
+  }
+  return false;
+}
+
+// Validation messages: warnings and errors go to stderr as one line each ("vulkan validation
+// error: ..."), errors are also counted (vk_context::validation_errors) so a test can fail on one.
+VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                     VkDebugUtilsMessageTypeFlagsEXT,
+                                                     const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+  const bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  if (error) static_cast<std::atomic<uint64_t>*>(user)->fetch_add(1, std::memory_order_relaxed);
+  std::fprintf(stderr, "vulkan validation %s: %s\n", error ? "error" : "warning",
+               data && data->pMessage ? data->pMessage : "(no message)");
+  return VK_FALSE;  // the call that triggered it proceeds, as the spec requires of applications
+}
+
+VkDebugUtilsMessengerCreateInfoEXT messenger_info(std::atomic<uint64_t>* errors) {
+  VkDebugUtilsMessengerCreateInfoEXT mi{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
+  mi.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  mi.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT;
+  mi.pfnUserCallback = on_validation_message;
+  mi.pUserData = errors;
+  return mi;
+}
+
+// With `errors`, the validation layer is enabled and its messages reach on_validation_message
+// (also those of vkCreateInstance itself, through pNext).
+VkInstance create_instance(vk_api& api, std::atomic<uint64_t>* errors) {
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "laneway";
   app.apiVersion = VK_API_VERSION_1_2;
   VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   ci.pApplicationInfo = &app;
-  if (validation) {
+  const char* debug_utils = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+  VkDebugUtilsMessengerCreateInfoEXT mi{};
+  if (errors) {
     ci.enabledLayerCount = 1;
     ci.ppEnabledLayerNames = &validation_layer;
+    if (layer_has_extension(api, validation_layer, debug_utils)) {
+      ci.enabledExtensionCount = 1;
+      ci.ppEnabledExtensionNames = &debug_utils;
+      mi = messenger_info(errors);
+      ci.pNext = &mi;
+    }
   }
   VkInstance instance = VK_NULL_HANDLE;
   check(api.vkCreateInstance(&ci, nullptr, &instance), "vkCreateInstance");
@@ -147,7 +190,7 @@ std::optional<device_info> vk_context::probe(bool allow_cpu_device, std::string*
   vk_api local = *global;
   vk_api* api = &local;
   try {
-    VkInstance instance = create_instance(*api, false);
+    VkInstance instance = create_instance(*api, nullptr);
     std::vector<device_info> devices;
     const auto pds = physical_devices(*api, instance);
     for (uint32_t i = 0; i < pds.size(); ++i) devices.push_back(describe(*api, pds[i], i));
@@ -168,7 +211,16 @@ std::unique_ptr<vk_context> vk_context::create(bool allow_cpu_device) {
   c->api_ = *global;
   vk_api* api = &c->api_;
   c->validation_ = want_validation() && has_layer(*api, validation_layer);
-  c->instance_ = create_instance(*api, c->validation_);
+  c->instance_ = create_instance(*api, c->validation_ ? &c->validation_errors_ : nullptr);
+  if (c->validation_) {
+    // Optional: a layer without VK_EXT_debug_utils still validates, printing its own way.
+    auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
+        api->vkGetInstanceProcAddr(c->instance_, "vkCreateDebugUtilsMessengerEXT"));
+    c->destroy_messenger_ = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
+        api->vkGetInstanceProcAddr(c->instance_, "vkDestroyDebugUtilsMessengerEXT"));
+    const VkDebugUtilsMessengerCreateInfoEXT mi = messenger_info(&c->validation_errors_);
+    if (create && c->destroy_messenger_) check(create(c->instance_, &mi, nullptr, &c->messenger_), "vkCreateDebugUtilsMessengerEXT");
+  }
 
   std::vector<device_info> devices;
   const auto pds = physical_devices(*api, c->instance_);
@@ -213,6 +265,7 @@ vk_context::~vk_context() {
     if (pool_) api_.vkDestroyCommandPool(device_, pool_, nullptr);
     api_.vkDestroyDevice(device_, nullptr);
   }
+  if (messenger_) destroy_messenger_(instance_, messenger_, nullptr);
   if (instance_) api_.vkDestroyInstance(instance_, nullptr);
 }
 

@@ -3,9 +3,11 @@
 // integrated > virtual > CPU (lavapipe/llvmpipe); a CPU device only when allowed (an explicit
 // `--backend vulkan`, tests), never for `auto`. A device must offer compute, Vulkan 1.2 and
 // VK_KHR_push_descriptor. Validation layers: on in debug builds (or LANEWAY_VULKAN_VALIDATION=1)
-// when VK_LAYER_KHRONOS_validation is installed.
+// when VK_LAYER_KHRONOS_validation is installed; its warnings and errors are printed to stderr,
+// errors also counted (validation_errors()).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +47,8 @@ class vk_context {
   const device_info& info() const { return info_; }
   const VkPhysicalDeviceLimits& limits() const { return props_.limits; }
   bool validation() const { return validation_; }
+  // Errors the validation layer reported since create() (0 without validation).
+  uint64_t validation_errors() const { return validation_errors_.load(std::memory_order_relaxed); }
   // A memory type of the device in type_bits with all of `want` (preferring also `nice`); throws
   // when none fits.
   uint32_t memory_type(uint32_t type_bits, VkMemoryPropertyFlags want, VkMemoryPropertyFlags nice = 0) const;
@@ -65,6 +69,9 @@ class vk_context {
   VkPhysicalDeviceMemoryProperties mem_{};
   device_info info_;
   bool validation_ = false;
+  std::atomic<uint64_t> validation_errors_{0};
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger_ = nullptr;
 };
 
 }  // namespace laneway::vulkan
