@@ -16,4 +16,8 @@ if(LANEWAY_SANITIZE OR LANEWAY_FUZZ)
   endif()
   add_compile_options(${LANEWAY_SANITIZER_FLAGS})
   add_link_options(-fsanitize=address,undefined)
+  # dlclose() keeps libraries mapped, so LeakSanitizer sees the globals of drivers the Vulkan
+  # loader closes (sanitizer_keep_loaded.cpp says why). Every target made after this line links it.
+  add_library(laneway_sanitizer_keep_loaded OBJECT ${CMAKE_CURRENT_LIST_DIR}/sanitizer_keep_loaded.cpp)
+  link_libraries(laneway_sanitizer_keep_loaded)
 endif()
