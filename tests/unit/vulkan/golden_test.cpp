@@ -1,9 +1,10 @@
 // The golden models through the Vulkan backend, with the engine's checker and bounds
 // (tests/unit/engine/golden_check.hpp): exact greedy tokens for F32/F16 models, divergence only at
 // a peer near-tie for quantized ones, top-5 log-probs within 5e-2. lavapipe runs a step in about
-// 0.2 s whatever the batch, so CI checks the smallest model (stories260K, F32), two prompts;
-// LANEWAY_VULKAN_GOLDEN=all checks every model and prompt. Known gap: tinystories-656k-q8_0 keeps
-// its greedy tokens but two top-5 log-probs are 0.09-0.10 off (bound 5e-2), see docs/gpu.md.
+// 0.2 s whatever the batch, so CI checks the first prompt of stories260K (F32) and of
+// tinystories-656k-q8_0 (the quantized path: in-kernel Q8_0 activations, the peer's
+// roundings); LANEWAY_VULKAN_GOLDEN=all checks every model and prompt (docs/gpu.md has the
+// errors). The forward test checks the other models against the CPU path, bit for bit.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -25,14 +26,14 @@ TEST_SUITE("vulkan") {
     const bool all = all_env && std::strcmp(all_env, "all") == 0;
     for (const auto& path : model_files()) {
       const std::string name = stem(path);
-      if (!all && name != "stories260K") continue;
+      if (!all && name != "stories260K" && name != "tinystories-656k-q8_0") continue;
       SUBCASE(name.c_str()) {
         check_golden_model(
             path,
             [](const model& m, kv_cache& cache) {
               return std::unique_ptr<forward_backend>(new laneway::vulkan::vulkan_forward(m, cache, true));
             },
-            all ? 1 << 30 : 2);
+            all ? 1 << 30 : 1);
       }
     }
   }
