@@ -108,7 +108,6 @@ upstream_tls::upstream_tls(const node_config& node, gateway_metrics& metrics)
 
 upstream_tls::~upstream_tls() = default;
 
-
 boost::asio::awaitable<http::result<bool>> upstream_tls::handshake(http::tls_stream& stream,
                                                                    std::chrono::milliseconds timeout) const {
   SSL* ssl = stream.native_handle();
