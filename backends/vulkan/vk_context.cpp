@@ -41,15 +41,19 @@ bool has_layer(vk_api& api, const char* name) {
 
 constexpr const char* validation_layer = "VK_LAYER_KHRONOS_validation";
 
+bool lists_extension(const std::vector<VkExtensionProperties>& ext, const char* name) {
+  for (const auto& e : ext) {
+    if (std::strcmp(e.extensionName, name) == 0) return true;
+  }
+  return false;
+}
+
 bool layer_has_extension(vk_api& api, const char* layer, const char* name) {
   uint32_t n = 0;
   if (api.vkEnumerateInstanceExtensionProperties(layer, &n, nullptr) != VK_SUCCESS) return false;
   std::vector<VkExtensionProperties> ext(n);
   api.vkEnumerateInstanceExtensionProperties(layer, &n, ext.data());
-  for (const auto& e : ext) {
-    if (std::strcmp(e.extensionName, name) == 0) return true;
-  }
-  return false;
+  return lists_extension(ext, name);
 }
 
 // Validation messages: warnings and errors go to stderr as one line each ("vulkan validation
@@ -115,10 +119,7 @@ bool has_device_extension(vk_api& api, VkPhysicalDevice pd, const char* name) {
   api.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr);
   std::vector<VkExtensionProperties> ext(n);
   api.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, ext.data());
-  for (const auto& e : ext) {
-    if (std::strcmp(e.extensionName, name) == 0) return true;
-  }
-  return false;
+  return lists_extension(ext, name);
 }
 
 std::vector<VkPhysicalDevice> physical_devices(vk_api& api, VkInstance instance) {
